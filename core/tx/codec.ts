@@ -1,0 +1,166 @@
+/**
+ * Encoding, decoding and validation of mapping transactions. `decodeSignedTx` is the only way bytes from
+ * the wire become a `SignedTx`; it checks structure and encodings but not signatures or state.
+ */
+import protobuf from 'protobufjs';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { utf8 } from '../encoding/bytes.js';
+import { u32be, u64be } from '../encoding/bytes.js';
+import { SignedTxType, TxPayloadType } from './schema.js';
+import {
+  LIMITS, TX_VERSION, type KeyAttestation, type SignedTx, type TxBody, type TxPayload,
+} from './types.js';
+
+export class TxDecodeError extends Error {
+  override name = 'TxDecodeError';
+  constructor(readonly reason: 'malformed' | 'version' | 'too_large', message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+const U64_MAX = 0xffffffffffffffffn;
+const TO_OBJECT: protobuf.IConversionOptions = { longs: String };
+
+/** 64-bit fields are read as decimal strings (`longs: String`) so no precision is lost. */
+function toBigint(value: unknown, field: string): bigint {
+  if (value === undefined || value === null) return 0n;
+  if (typeof value === 'string' && /^[0-9]{1,20}$/.test(value)) {
+    const v = BigInt(value);
+    if (v <= U64_MAX) return v;
+  }
+  throw new TxDecodeError('malformed', `${field} is not an unsigned 64-bit integer`);
+}
+
+function bytesField(value: unknown, field: string): Uint8Array {
+  if (value === undefined || value === null) return new Uint8Array(0);
+  if (value instanceof Uint8Array) return value;
+  throw new TxDecodeError('malformed', `${field} is not bytes`);
+}
+
+function stringField(value: unknown, field: string, maxBytes: number): string {
+  if (typeof value !== 'string' || value.length === 0) throw new TxDecodeError('malformed', `${field} is empty`);
+  if (utf8(value).length > maxBytes) throw new TxDecodeError('malformed', `${field} is longer than ${maxBytes} bytes`);
+  if (value.trim() !== value) throw new TxDecodeError('malformed', `${field} has leading or trailing white space`);
+  return value;
+}
+
+/** A 33-byte compressed secp256k1 point that is on the curve and not the identity. */
+export function validCompressedPoint(bytes: Uint8Array): boolean {
+  if (bytes.length !== 33) return false;
+  try {
+    secp256k1.Point.fromBytes(bytes).assertValidity();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function decodeBody(raw: Record<string, unknown>): TxBody {
+  const assign = raw['assign_key'] as Record<string, unknown> | undefined;
+  const register = raw['register_key'] as Record<string, unknown> | undefined;
+  if (assign !== undefined) {
+    return {
+      type: 'assign_key',
+      verifier: stringField(assign['verifier'], 'verifier', LIMITS.maxVerifierBytes),
+      verifierId: stringField(assign['verifier_id'], 'verifier_id', LIMITS.maxVerifierIdBytes),
+    };
+  }
+  if (register !== undefined) {
+    const publicKey = bytesField(register['public_key'], 'public_key');
+    if (!validCompressedPoint(publicKey)) throw new TxDecodeError('malformed', 'public_key is not a valid compressed point');
+    const rawCommitments = (register['commitments'] ?? []) as unknown[];
+    if (rawCommitments.length === 0 || rawCommitments.length > LIMITS.maxCommitments) {
+      throw new TxDecodeError('malformed', `commitments has ${rawCommitments.length} entries`);
+    }
+    const commitments = rawCommitments.map((c, i) => {
+      const point = bytesField(c, `commitments[${i}]`);
+      if (!validCompressedPoint(point)) throw new TxDecodeError('malformed', `commitments[${i}] is not a valid compressed point`);
+      return point;
+    });
+    const rawAttestations = (register['attestations'] ?? []) as Record<string, unknown>[];
+    if (rawAttestations.length > LIMITS.maxAttestations) throw new TxDecodeError('malformed', 'too many attestations');
+    const attestations: KeyAttestation[] = rawAttestations.map((a, i) => {
+      const nodeIndex = a['node_index'];
+      if (typeof nodeIndex !== 'number' || nodeIndex < 1) throw new TxDecodeError('malformed', `attestations[${i}].node_index must be >= 1`);
+      const signature = bytesField(a['signature'], `attestations[${i}].signature`);
+      if (signature.length !== 64) throw new TxDecodeError('malformed', `attestations[${i}].signature must be 64 bytes`);
+      return { nodeIndex, signature };
+    });
+    return { type: 'register_key', keyIndex: toBigint(register['key_index'], 'key_index'), publicKey, commitments, attestations };
+  }
+  throw new TxDecodeError('malformed', 'transaction has no body');
+}
+
+export function decodeSignedTx(bytes: Uint8Array): SignedTx {
+  if (bytes.length > LIMITS.maxTxBytes) throw new TxDecodeError('too_large', `transaction of ${bytes.length} bytes exceeds ${LIMITS.maxTxBytes}`);
+  let outer: Record<string, unknown>;
+  let inner: Record<string, unknown>;
+  try {
+    outer = SignedTxType.toObject(SignedTxType.decode(bytes), TO_OBJECT) as Record<string, unknown>;
+  } catch (cause) {
+    throw new TxDecodeError('malformed', 'transaction is not a SignedTx protobuf', { cause });
+  }
+  const version = outer['version'];
+  if (version !== TX_VERSION) throw new TxDecodeError('version', `unsupported transaction version ${String(version ?? 0)}`);
+  const payloadBytes = bytesField(outer['payload'], 'payload');
+  const signature = bytesField(outer['signature'], 'signature');
+  if (signature.length !== 64) throw new TxDecodeError('malformed', 'signature must be 64 bytes');
+  try {
+    inner = TxPayloadType.toObject(TxPayloadType.decode(payloadBytes), TO_OBJECT) as Record<string, unknown>;
+  } catch (cause) {
+    throw new TxDecodeError('malformed', 'payload is not a TxPayload protobuf', { cause });
+  }
+  const signerIndex = inner['signer_index'];
+  if (typeof signerIndex !== 'number' || signerIndex < 1) throw new TxDecodeError('malformed', 'signer_index must be >= 1');
+  const payload: TxPayload = {
+    epoch: toBigint(inner['epoch'], 'epoch'),
+    signerIndex,
+    nonce: toBigint(inner['nonce'], 'nonce'),
+    expiresAtHeight: toBigint(inner['expires_at_height'], 'expires_at_height'),
+    body: decodeBody(inner),
+  };
+  return { version, payloadBytes, payload, signature };
+}
+
+/** protobufjs `fromObject` accepts decimal strings for 64-bit fields. */
+function longOf(value: bigint): string {
+  if (value < 0n || value > U64_MAX) throw new RangeError(`not a u64: ${value}`);
+  return value.toString();
+}
+
+export function encodePayload(payload: TxPayload): Uint8Array {
+  const body = payload.body;
+  const message: Record<string, unknown> = {
+    epoch: longOf(payload.epoch),
+    signer_index: payload.signerIndex,
+    nonce: longOf(payload.nonce),
+    expires_at_height: longOf(payload.expiresAtHeight),
+  };
+  if (body.type === 'assign_key') {
+    message['assign_key'] = { verifier: body.verifier, verifier_id: body.verifierId };
+  } else {
+    message['register_key'] = {
+      key_index: longOf(body.keyIndex),
+      public_key: body.publicKey,
+      commitments: [...body.commitments],
+      attestations: body.attestations.map((a) => ({ node_index: a.nodeIndex, signature: a.signature })),
+    };
+  }
+  return TxPayloadType.encode(TxPayloadType.fromObject(message)).finish();
+}
+
+export function encodeSignedTx(payloadBytes: Uint8Array, signature: Uint8Array): Uint8Array {
+  return SignedTxType.encode(SignedTxType.fromObject({ version: TX_VERSION, payload: payloadBytes, signature })).finish();
+}
+
+/** The parts signed by the envelope signature (under TX_SIGNATURE_TAG). */
+export function txSignatureParts(chainId: string, payloadBytes: Uint8Array): Uint8Array[] {
+  return [utf8(chainId), payloadBytes];
+}
+
+/** The parts a member signs to attest a finished key (under KEY_ATTESTATION_TAG). */
+export function keyAttestationParts(
+  chainId: string, epoch: bigint, keyIndex: bigint, publicKey: Uint8Array, commitments: readonly Uint8Array[],
+): Uint8Array[] {
+  return [utf8(chainId), u64be(epoch), u64be(keyIndex), publicKey, u32be(commitments.length), ...commitments];
+}

@@ -1,0 +1,53 @@
+/** Typed, validated forms of the mapping transactions. Values of these types have passed `decodeSignedTx`. */
+
+export const TX_VERSION = 1;
+export const TX_SIGNATURE_TAG = 'torus/mapping/tx/v1';
+export const KEY_ATTESTATION_TAG = 'torus/mapping/key-attestation/v1';
+
+export const LIMITS = {
+  /** CheckTx refuses larger transactions before decoding them. */
+  maxTxBytes: 64 * 1024,
+  maxVerifierBytes: 128,
+  maxVerifierIdBytes: 1024,
+  maxAttestations: 256,
+  maxCommitments: 256,
+} as const;
+
+export interface AssignKeyBody {
+  readonly type: 'assign_key';
+  readonly verifier: string;
+  readonly verifierId: string;
+}
+
+export interface KeyAttestation {
+  readonly nodeIndex: number;
+  readonly signature: Uint8Array;
+}
+
+export interface RegisterKeyBody {
+  readonly type: 'register_key';
+  readonly keyIndex: bigint;
+  /** 33-byte compressed, validated on-curve and not the identity. */
+  readonly publicKey: Uint8Array;
+  /** 33-byte compressed points, each validated. */
+  readonly commitments: readonly Uint8Array[];
+  readonly attestations: readonly KeyAttestation[];
+}
+
+export type TxBody = AssignKeyBody | RegisterKeyBody;
+
+export interface TxPayload {
+  readonly epoch: bigint;
+  readonly signerIndex: number;
+  readonly nonce: bigint;
+  readonly expiresAtHeight: bigint;
+  readonly body: TxBody;
+}
+
+export interface SignedTx {
+  readonly version: number;
+  /** The payload bytes as received: what the signature covers and what identifies a replay. */
+  readonly payloadBytes: Uint8Array;
+  readonly payload: TxPayload;
+  readonly signature: Uint8Array;
+}
