@@ -1,0 +1,172 @@
+/**
+ * The torus-abci application: connects the pure mapping state machine to ABCI and to its LevelDB store.
+ * All effects live here: loading at start, persisting at Commit, reading for queries.
+ */
+import type {
+  RequestCheckTx, RequestFinalizeBlock, RequestInitChain, RequestPrepareProposal, RequestQuery,
+} from 'cosmjs-types/tendermint/abci/types';
+import {
+  ResponseApplySnapshotChunk_Result, ResponseOfferSnapshot_Result, ResponseProcessProposal_ProposalStatus,
+  ResponseVerifyVoteExtension_VerifyStatus,
+} from 'cosmjs-types/tendermint/abci/types';
+import type { Logger } from '../../core/log.js';
+import type { AbciApplication } from './transport/application.js';
+import { CODESPACE, QueryCode, TxCode } from './state/codes.js';
+import { MappingStateMachine, type ExecResult } from './state/machine.js';
+import { StateStore } from './state/store.js';
+import { runQuery, type StateReader } from './query.js';
+import { bytesToHex } from '../../core/encoding/bytes.js';
+
+export const APP_NAME = 'torus-abci';
+export const APP_VERSION = 1n;
+
+function toAbciResult(result: ExecResult) {
+  return {
+    code: result.code,
+    log: result.log,
+    data: result.data ?? new Uint8Array(0),
+    codespace: result.code === TxCode.OK ? '' : CODESPACE,
+    events: result.events.map((e) => ({ type: e.type, attributes: e.attributes.map((a) => ({ ...a })) })),
+  };
+}
+
+export class MappingApp implements AbciApplication {
+  readonly #store: StateStore;
+  readonly #log: Logger;
+  #machine: MappingStateMachine | undefined;
+  #committedHeight: number;
+  #committedAppHash: Uint8Array;
+
+  private constructor(store: StateStore, log: Logger, machine: MappingStateMachine | undefined) {
+    this.#store = store;
+    this.#log = log;
+    this.#machine = machine;
+    this.#committedHeight = machine?.height ?? 0;
+    this.#committedAppHash = machine?.appHash ?? new Uint8Array(0);
+  }
+
+  static async open(stateDirectory: string, log: Logger): Promise<MappingApp> {
+    const store = await StateStore.open(stateDirectory);
+    const meta = await store.meta();
+    let machine: MappingStateMachine | undefined;
+    if (meta !== undefined) {
+      machine = MappingStateMachine.restore(await store.latestRecords(), meta.height, meta.appHash);
+      log.info({ height: meta.height, appHash: bytesToHex(meta.appHash), records: machine.table.size }, 'state loaded');
+    } else {
+      log.info({}, 'no committed state yet; waiting for InitChain');
+    }
+    return new MappingApp(store, log, machine);
+  }
+
+  async close(): Promise<void> {
+    await this.#store.close();
+  }
+
+  info() {
+    return {
+      data: APP_NAME,
+      version: process.env['npm_package_version'] ?? '0.1.0',
+      appVersion: APP_VERSION,
+      lastBlockHeight: BigInt(this.#committedHeight),
+      lastBlockAppHash: this.#committedAppHash,
+    };
+  }
+
+  initChain(request: RequestInitChain) {
+    if (this.#machine !== undefined && this.#committedHeight > 0) {
+      throw new Error(`InitChain received, but the state is already at height ${this.#committedHeight}`);
+    }
+    const initialHeight = Number(request.initialHeight) || 1;
+    this.#machine = MappingStateMachine.genesis(request.chainId, request.appStateBytes, initialHeight);
+    const epoch = this.#machine.epoch;
+    this.#log.info({ chainId: request.chainId, epoch: epoch.id, n: epoch.n, k: epoch.k, t: epoch.t }, 'chain initialised');
+    return { appHash: this.#machine.appHash };
+  }
+
+  checkTx(request: RequestCheckTx) {
+    if (this.#machine === undefined) return { code: TxCode.NOT_INITIALISED, log: 'chain not initialised yet', codespace: CODESPACE };
+    return toAbciResult(this.#machine.checkTx(request.tx));
+  }
+
+  /** Keeps mempool order and drops what does not fit; validity is decided per tx in FinalizeBlock. */
+  prepareProposal(request: RequestPrepareProposal) {
+    const txs: Uint8Array[] = [];
+    let total = 0n;
+    for (const tx of request.txs) {
+      if (total + BigInt(tx.length) > request.maxTxBytes) break;
+      total += BigInt(tx.length);
+      txs.push(tx);
+    }
+    return { txs };
+  }
+
+  /** Invalid txs in a block are rejected one by one with their code; the block itself is always acceptable. */
+  processProposal() {
+    return { status: ResponseProcessProposal_ProposalStatus.ACCEPT };
+  }
+
+  finalizeBlock(request: RequestFinalizeBlock) {
+    const machine = this.#requireMachine();
+    const { results, appHash } = machine.finalizeBlock(Number(request.height), request.txs);
+    return { txResults: results.map(toAbciResult), appHash };
+  }
+
+  async commit() {
+    const machine = this.#requireMachine();
+    const pending = machine.takePendingWrites();
+    await this.#store.commit(pending);
+    this.#committedHeight = machine.height;
+    this.#committedAppHash = machine.appHash;
+    return { retainHeight: 0n };
+  }
+
+  async query(request: RequestQuery) {
+    const height = Number(request.height);
+    if (this.#machine === undefined) return { code: QueryCode.HEIGHT_UNAVAILABLE, log: 'chain not initialised yet', codespace: CODESPACE };
+    if (height > this.#committedHeight) {
+      return { code: QueryCode.HEIGHT_UNAVAILABLE, log: `height ${height} is not committed yet (latest ${this.#committedHeight})`, codespace: CODESPACE };
+    }
+    const answerHeight = height === 0 ? this.#committedHeight : height;
+    const reader: StateReader = height === 0
+      ? { read: (key) => this.#store.readLatest(key) }
+      : { read: (key) => this.#store.readAt(key, answerHeight) };
+    const result = await runQuery(request.path, request.data, reader);
+    return {
+      code: result.code,
+      log: result.log,
+      value: result.value ?? new Uint8Array(0),
+      height: BigInt(answerHeight),
+      codespace: result.code === QueryCode.OK ? '' : CODESPACE,
+    };
+  }
+
+  extendVote() {
+    return { voteExtension: new Uint8Array(0) };
+  }
+
+  verifyVoteExtension() {
+    return { status: ResponseVerifyVoteExtension_VerifyStatus.ACCEPT };
+  }
+
+  listSnapshots() {
+    return { snapshots: [] };
+  }
+
+  /** State sync is not offered: the mapping is small and replays quickly from blocks. */
+  offerSnapshot() {
+    return { result: ResponseOfferSnapshot_Result.REJECT };
+  }
+
+  loadSnapshotChunk() {
+    return { chunk: new Uint8Array(0) };
+  }
+
+  applySnapshotChunk() {
+    return { result: ResponseApplySnapshotChunk_Result.ABORT };
+  }
+
+  #requireMachine(): MappingStateMachine {
+    if (this.#machine === undefined) throw new Error('block received before InitChain');
+    return this.#machine;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Result codes of mapping transactions (codespace "torus"). Each rejection has its own code and log text so
+ * operators and clients can tell them apart. Code 0 is success; codes are part of the public API.
+ */
+export const CODESPACE = 'torus';
+
+export const TxCode = {
+  OK: 0,
+  MALFORMED: 1,
+  UNSUPPORTED_VERSION: 2,
+  TX_TOO_LARGE: 3,
+  WRONG_EPOCH: 4,
+  UNKNOWN_SIGNER: 5,
+  BAD_SIGNATURE: 6,
+  REPLAY: 7,
+  EXPIRED: 8,
+  EXPIRY_TOO_FAR: 9,
+  BUFFER_EMPTY: 10,
+  KEY_NOT_GENERATING: 11,
+  INVALID_KEY: 12,
+  INVALID_ATTESTATION: 13,
+  INSUFFICIENT_ATTESTATIONS: 14,
+  DUPLICATE_PUBLIC_KEY: 15,
+  NOT_INITIALISED: 16,
+} as const;
+
+export type TxCodeValue = (typeof TxCode)[keyof typeof TxCode];
+
+export const QueryCode = {
+  OK: 0,
+  BAD_REQUEST: 1,
+  NOT_FOUND: 2,
+  UNKNOWN_PATH: 3,
+  HEIGHT_UNAVAILABLE: 4,
+} as const;

@@ -1,0 +1,365 @@
+/**
+ * The mapping state machine: which key belongs to which (verifier, verifier_id), and the buffer of
+ * distributed keys. Pure and deterministic: no clock, randomness or I/O. The same genesis and the same
+ * blocks give the same records and the same app hash on every validator.
+ *
+ * Block life cycle: finalizeBlock(height, txs) executes a decided block and returns per-tx results and the
+ * new app hash; drainWrites() hands the block's writes to the store, which persists them at Commit.
+ */
+import { bytesToHex, hexToBytes, utf8 } from '../../../core/encoding/bytes.js';
+import { sha256 } from '../../../core/crypto/hash.js';
+import { checksumAddress, ethereumAddress } from '../../../core/crypto/keys.js';
+import { verifySignature } from '../../../core/crypto/signature.js';
+import { decodeSignedTx, keyAttestationParts, TxDecodeError, txSignatureParts } from '../../../core/tx/codec.js';
+import { KEY_ATTESTATION_TAG, TX_SIGNATURE_TAG, type AssignKeyBody, type RegisterKeyBody, type SignedTx } from '../../../core/tx/types.js';
+import { TxCode, type TxCodeValue } from './codes.js';
+import { parseGenesisAppState } from './genesis.js';
+import { MinHeap } from './min-heap.js';
+import {
+  KEY_PREFIX, KEYS, type ChainRecord, type CountersRecord, type EpochRecord, type KeyRecord, type ParamsRecord,
+  type PubkeyRecord, type SeenRecord, type StateRecord, type UserRecord,
+} from './records.js';
+import { nextAppHash, StateTable, type Write } from './table.js';
+
+export interface EventAttribute {
+  readonly key: string;
+  readonly value: string;
+  readonly index: boolean;
+}
+
+export interface AbciEvent {
+  readonly type: string;
+  readonly attributes: readonly EventAttribute[];
+}
+
+export interface ExecResult {
+  readonly code: TxCodeValue;
+  readonly log: string;
+  readonly data?: Uint8Array;
+  readonly events: readonly AbciEvent[];
+}
+
+export interface BlockWrites {
+  readonly height: number;
+  readonly writes: readonly Write[];
+  readonly appHash: Uint8Array;
+}
+
+export interface BlockResult {
+  readonly results: readonly ExecResult[];
+  readonly appHash: Uint8Array;
+}
+
+/** A verified, state-independent view of a transaction, ready for the state rules. */
+interface AdmittedTx {
+  readonly tx: SignedTx;
+  readonly payloadHash: Uint8Array;
+  /** Hash of the tx bytes, the key of the signature memos. */
+  readonly txHash: string;
+}
+
+function reject(code: TxCodeValue, log: string): ExecResult {
+  return { code, log, events: [] };
+}
+
+function ok(log: string, data: unknown, events: AbciEvent[]): ExecResult {
+  return { code: TxCode.OK, log, data: utf8(JSON.stringify(data)), events };
+}
+
+/**
+ * Signature checks are pure functions of a transaction's bytes (members and chain id are fixed for the
+ * chain), so their results are memoised by tx hash: a validator checks each tx in CheckTx and again in
+ * FinalizeBlock, and verification is the most expensive step of both.
+ */
+const MEMO_LIMIT = 100_000;
+
+function memoize<T>(memo: Map<string, T>, key: string, compute: () => T): T {
+  if (memo.has(key)) return memo.get(key) as T;
+  const value = compute();
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
+export class MappingStateMachine {
+  readonly #table: StateTable;
+  readonly #chainId: string;
+  readonly #epoch: EpochRecord;
+  readonly #params: ParamsRecord;
+  readonly #memberKeys: Map<number, Uint8Array>;
+  readonly #ready = new MinHeap();
+  readonly #expiry = new Map<number, string[]>();
+  readonly #signatureMemo = new Map<string, boolean>();
+  readonly #attestationMemo = new Map<string, ExecResult | undefined>();
+  readonly #pending: BlockWrites[] = [];
+  #counters: CountersRecord;
+  #height: number;
+  #appHash: Uint8Array;
+
+  private constructor(table: StateTable, height: number, appHash: Uint8Array) {
+    this.#table = table;
+    const chain = table.get<ChainRecord>(KEYS.chain);
+    const epoch = table.get<EpochRecord>(KEYS.epoch);
+    const params = table.get<ParamsRecord>(KEYS.params);
+    const counters = table.get<CountersRecord>(KEYS.counters);
+    if (!chain || !epoch || !params || !counters) throw new Error('state is missing its chain, epoch, params or counters record');
+    this.#chainId = chain.chain_id;
+    this.#epoch = epoch;
+    this.#params = params;
+    this.#counters = counters;
+    this.#memberKeys = new Map(epoch.members.map((m) => [m.index, hexToBytes(m.public_key)]));
+    this.#height = height;
+    this.#appHash = appHash;
+  }
+
+  /** InitChain: the state at height initialHeight-1, from the genesis app_state. */
+  static genesis(chainId: string, appState: Uint8Array, initialHeight: number): MappingStateMachine {
+    if (chainId.length === 0) throw new Error('chain id is empty');
+    const { epoch, params } = parseGenesisAppState(appState);
+    const table = new StateTable();
+    table.put(KEYS.chain, { chain_id: chainId });
+    table.put(KEYS.epoch, epoch);
+    table.put(KEYS.params, params);
+    table.put(KEYS.counters, { next_index: 0, generating: 0, ready: 0, assigned: 0 });
+    const machine = new MappingStateMachine(table, initialHeight - 1, new Uint8Array(0));
+    machine.#scheduleGeneration();
+    machine.#closeBlock(initialHeight - 1);
+    return machine;
+  }
+
+  /** Rebuilds the machine from committed records (after a restart). */
+  static restore(records: Iterable<readonly [string, StateRecord]>, height: number, appHash: Uint8Array): MappingStateMachine {
+    const table = new StateTable();
+    for (const [key, record] of records) table.restore(key, record);
+    const machine = new MappingStateMachine(table, height, appHash);
+    for (const [key, record] of table.entries()) {
+      if (key.startsWith(KEY_PREFIX.key) && (record as KeyRecord).status === 'ready') machine.#ready.push((record as KeyRecord).index);
+      if (key.startsWith(KEY_PREFIX.seen)) machine.#trackExpiry(key, (record as SeenRecord).expires_at_height);
+    }
+    return machine;
+  }
+
+  get height(): number {
+    return this.#height;
+  }
+
+  get appHash(): Uint8Array {
+    return this.#appHash;
+  }
+
+  get chainId(): string {
+    return this.#chainId;
+  }
+
+  get epoch(): EpochRecord {
+    return this.#epoch;
+  }
+
+  get counters(): CountersRecord {
+    return this.#counters;
+  }
+
+  get table(): StateTable {
+    return this.#table;
+  }
+
+  /** The writes of every block (and of the genesis) finalized since the last call, oldest first, for the store. */
+  takePendingWrites(): BlockWrites[] {
+    return this.#pending.splice(0, this.#pending.length);
+  }
+
+  #closeBlock(height: number): void {
+    const writes = this.#table.drainWrites();
+    this.#appHash = nextAppHash(this.#appHash, height, writes);
+    this.#height = height;
+    this.#pending.push({ height, writes, appHash: this.#appHash });
+  }
+
+  /**
+   * Mempool admission: structure, epoch, signer, signatures, expiry and replay, against the latest state.
+   * State rules that depend on block order (the buffer) are left to FinalizeBlock.
+   */
+  checkTx(bytes: Uint8Array): ExecResult {
+    const admitted = this.#admit(bytes, this.#height + 1);
+    if ('code' in admitted) return admitted;
+    const body = admitted.tx.payload.body;
+    if (body.type === 'register_key') {
+      const problem = this.#registerKeyProblem(body, admitted.txHash);
+      if (problem) return problem;
+    }
+    return { code: TxCode.OK, log: 'ok', events: [] };
+  }
+
+  finalizeBlock(height: number, txs: readonly Uint8Array[]): BlockResult {
+    if (height !== this.#height + 1) throw new Error(`finalizeBlock for height ${height}, but the state is at height ${this.#height}`);
+    const results = txs.map((bytes) => this.#deliver(bytes, height));
+    this.#pruneExpired(height);
+    this.#scheduleGeneration();
+    this.#closeBlock(height);
+    return { results, appHash: this.#appHash };
+  }
+
+  #deliver(bytes: Uint8Array, height: number): ExecResult {
+    const admitted = this.#admit(bytes, height);
+    if ('code' in admitted) return admitted;
+    const body = admitted.tx.payload.body;
+    const result = body.type === 'assign_key' ? this.#assignKey(body) : this.#registerKey(body, admitted.txHash);
+    if (result.code === TxCode.OK) {
+      const seenKey = KEYS.seen(admitted.payloadHash);
+      const expiresAt = Number(admitted.tx.payload.expiresAtHeight);
+      this.#table.put(seenKey, { expires_at_height: expiresAt });
+      this.#trackExpiry(seenKey, expiresAt);
+    }
+    return result;
+  }
+
+  #admit(bytes: Uint8Array, height: number): AdmittedTx | ExecResult {
+    let tx: SignedTx;
+    try {
+      tx = decodeSignedTx(bytes);
+    } catch (err) {
+      if (err instanceof TxDecodeError) {
+        const code = err.reason === 'version' ? TxCode.UNSUPPORTED_VERSION : err.reason === 'too_large' ? TxCode.TX_TOO_LARGE : TxCode.MALFORMED;
+        return reject(code, err.message);
+      }
+      throw err;
+    }
+    const { payload } = tx;
+    if (payload.epoch !== BigInt(this.#epoch.id)) return reject(TxCode.WRONG_EPOCH, `transaction is for epoch ${payload.epoch}, the chain is in epoch ${this.#epoch.id}`);
+    const signerKey = this.#memberKeys.get(payload.signerIndex);
+    if (signerKey === undefined) return reject(TxCode.UNKNOWN_SIGNER, `signer index ${payload.signerIndex} is not a member of epoch ${this.#epoch.id}`);
+    if (payload.expiresAtHeight < BigInt(height)) return reject(TxCode.EXPIRED, `transaction expired at height ${payload.expiresAtHeight}, block height is ${height}`);
+    const latest = BigInt(height + this.#params.max_tx_lifetime_blocks);
+    if (payload.expiresAtHeight > latest) return reject(TxCode.EXPIRY_TOO_FAR, `expires_at_height ${payload.expiresAtHeight} is beyond ${latest} (max lifetime ${this.#params.max_tx_lifetime_blocks} blocks)`);
+    const memoKey = bytesToHex(sha256(bytes));
+    const signed = memoize(this.#signatureMemo, memoKey, () =>
+      verifySignature(signerKey, TX_SIGNATURE_TAG, txSignatureParts(this.#chainId, tx.payloadBytes), tx.signature));
+    if (!signed) return reject(TxCode.BAD_SIGNATURE, `signature does not verify for signer ${payload.signerIndex}`);
+    const payloadHash = sha256(tx.payloadBytes);
+    if (this.#table.has(KEYS.seen(payloadHash))) return reject(TxCode.REPLAY, 'transaction payload was already committed');
+    return { tx, payloadHash, txHash: memoKey };
+  }
+
+  #assignKey(body: AssignKeyBody): ExecResult {
+    const userKey = KEYS.user(body.verifier, body.verifierId);
+    const existing = this.#table.get<UserRecord>(userKey);
+    if (existing !== undefined) {
+      const keyIndex = existing.key_indexes[0] as number;
+      return ok('already assigned', this.#assignmentData(keyIndex, false), [assignEvent(keyIndex, body.verifier, false)]);
+    }
+    const keyIndex = this.#ready.pop();
+    if (keyIndex === undefined) return reject(TxCode.BUFFER_EMPTY, 'no ready key is available; the key buffer is empty');
+    const record = this.#table.get<KeyRecord>(KEYS.key(keyIndex)) as KeyRecord;
+    this.#table.put(KEYS.key(keyIndex), { ...record, status: 'assigned', assigned_to: { verifier: body.verifier, verifier_id: body.verifierId } });
+    this.#table.put(userKey, { verifier: body.verifier, verifier_id: body.verifierId, key_indexes: [keyIndex] });
+    this.#setCounters({ ...this.#counters, ready: this.#counters.ready - 1, assigned: this.#counters.assigned + 1 });
+    return ok('assigned', this.#assignmentData(keyIndex, true), [assignEvent(keyIndex, body.verifier, true)]);
+  }
+
+  #assignmentData(keyIndex: number, created: boolean) {
+    const record = this.#table.get<KeyRecord>(KEYS.key(keyIndex)) as KeyRecord;
+    const publicKey = record.public_key as string;
+    return { key_index: keyIndex, public_key: publicKey, address: checksumAddress(ethereumAddress(hexToBytes(publicKey))), created };
+  }
+
+  #registerKeyProblem(body: RegisterKeyBody, txHash: string): ExecResult | undefined {
+    if (body.keyIndex > BigInt(Number.MAX_SAFE_INTEGER)) return reject(TxCode.KEY_NOT_GENERATING, `key index ${body.keyIndex} is not being generated`);
+    const record = this.#table.get<KeyRecord>(KEYS.key(Number(body.keyIndex)));
+    if (record === undefined || record.status !== 'generating') {
+      return reject(TxCode.KEY_NOT_GENERATING, `key index ${body.keyIndex} is ${record ? `already ${record.status}` : 'not scheduled for generation'}`);
+    }
+    if (body.commitments.length !== this.#epoch.k) {
+      return reject(TxCode.INVALID_KEY, `expected k=${this.#epoch.k} commitments, got ${body.commitments.length}`);
+    }
+    if (this.#table.has(KEYS.pubkey(body.publicKey))) return reject(TxCode.DUPLICATE_PUBLIC_KEY, 'public key is already registered for another key index');
+    const attesters = new Set<number>();
+    for (const attestation of body.attestations) {
+      const memberKey = this.#memberKeys.get(attestation.nodeIndex);
+      if (memberKey === undefined) return reject(TxCode.INVALID_ATTESTATION, `attestation by non-member index ${attestation.nodeIndex}`);
+      if (attesters.has(attestation.nodeIndex)) return reject(TxCode.INVALID_ATTESTATION, `two attestations by node ${attestation.nodeIndex}`);
+      attesters.add(attestation.nodeIndex);
+    }
+    if (attesters.size < this.#epoch.k) {
+      return reject(TxCode.INSUFFICIENT_ATTESTATIONS, `key needs attestations by k=${this.#epoch.k} members, got ${attesters.size}`);
+    }
+    return memoize(this.#attestationMemo, txHash, () => this.#verifyAttestations(body));
+  }
+
+  #verifyAttestations(body: RegisterKeyBody): ExecResult | undefined {
+    const parts = keyAttestationParts(this.#chainId, BigInt(this.#epoch.id), body.keyIndex, body.publicKey, body.commitments);
+    for (const attestation of body.attestations) {
+      const memberKey = this.#memberKeys.get(attestation.nodeIndex) as Uint8Array;
+      if (!verifySignature(memberKey, KEY_ATTESTATION_TAG, parts, attestation.signature)) {
+        return reject(TxCode.INVALID_ATTESTATION, `attestation by node ${attestation.nodeIndex} does not verify`);
+      }
+    }
+    return undefined;
+  }
+
+  #registerKey(body: RegisterKeyBody, txHash: string): ExecResult {
+    const problem = this.#registerKeyProblem(body, txHash);
+    if (problem) return problem;
+    const keyIndex = Number(body.keyIndex);
+    const record = this.#table.get<KeyRecord>(KEYS.key(keyIndex)) as KeyRecord;
+    this.#table.put(KEYS.key(keyIndex), {
+      ...record,
+      status: 'ready',
+      public_key: bytesToHex(body.publicKey),
+      commitments: body.commitments.map(bytesToHex),
+    });
+    this.#table.put(KEYS.pubkey(body.publicKey), { key_index: keyIndex } satisfies PubkeyRecord);
+    this.#ready.push(keyIndex);
+    this.#setCounters({ ...this.#counters, generating: this.#counters.generating - 1, ready: this.#counters.ready + 1 });
+    const address = checksumAddress(ethereumAddress(body.publicKey));
+    return ok('key ready', { key_index: keyIndex, address }, [
+      { type: 'torus.key_ready', attributes: [{ key: 'key_index', value: String(keyIndex), index: true }] },
+    ]);
+  }
+
+  /** Keeps generating + ready at the buffer target by scheduling the next indexes for generation. */
+  #scheduleGeneration(): void {
+    const { key_buffer_target: target } = this.#params;
+    let counters = this.#counters;
+    if (counters.generating + counters.ready >= target) return;
+    let next = counters.next_index;
+    let generating = counters.generating;
+    while (generating + counters.ready < target) {
+      this.#table.put(KEYS.key(next), { index: next, epoch: this.#epoch.id, status: 'generating' });
+      next++;
+      generating++;
+    }
+    counters = { ...counters, next_index: next, generating };
+    this.#setCounters(counters);
+  }
+
+  #setCounters(counters: CountersRecord): void {
+    this.#counters = counters;
+    this.#table.put(KEYS.counters, counters);
+  }
+
+  #trackExpiry(seenKey: string, expiresAt: number): void {
+    const bucket = this.#expiry.get(expiresAt);
+    if (bucket) bucket.push(seenKey);
+    else this.#expiry.set(expiresAt, [seenKey]);
+  }
+
+  /** After height h no block can include a tx that expired at or before h, so its replay record can go. */
+  #pruneExpired(height: number): void {
+    for (const [expiresAt, keys] of this.#expiry) {
+      if (expiresAt > height) continue;
+      for (const key of keys) this.#table.delete(key);
+      this.#expiry.delete(expiresAt);
+    }
+  }
+}
+
+function assignEvent(keyIndex: number, verifier: string, created: boolean): AbciEvent {
+  return {
+    type: 'torus.assign',
+    attributes: [
+      { key: 'key_index', value: String(keyIndex), index: true },
+      { key: 'verifier', value: verifier, index: true },
+      { key: 'created', value: String(created), index: false },
+    ],
+  };
+}

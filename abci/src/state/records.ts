@@ -1,0 +1,121 @@
+/**
+ * The records of the mapping state, their keys and their stored form. The state is a flat map from these
+ * keys to canonical JSON; everything the app hash commits to is in it, and nothing else is.
+ *
+ *   chain                 {chain_id}
+ *   epoch                 {id, n, k, t, members: [{index, address, public_key}]}
+ *   params                {key_buffer_target, max_tx_lifetime_blocks}
+ *   counters              {next_index, generating, ready, assigned}
+ *   key/<index:16 hex>    {index, epoch, status, public_key?, commitments?, assigned_to?}
+ *   user/<sha256:64 hex>  {verifier, verifier_id, key_indexes}
+ *   pubkey/<33B hex>      {key_index}
+ *   seen/<sha256:64 hex>  {expires_at_height}   replay protection, pruned after expiry
+ */
+import { z } from 'zod';
+import { bytesToHex, utf8 } from '../../../core/encoding/bytes.js';
+import { domainHash } from '../../../core/crypto/hash.js';
+import { canonicalJson, type JsonValue } from './canonical-json.js';
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
+const index = z.number().int().nonnegative();
+
+export const ChainRecord = z.object({ chain_id: z.string().min(1) }).strict();
+export type ChainRecord = z.infer<typeof ChainRecord>;
+
+export const MemberRecord = z.object({
+  index: z.number().int().positive(),
+  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  public_key: hex(65),
+}).strict();
+export type MemberRecord = z.infer<typeof MemberRecord>;
+
+export const EpochRecord = z.object({
+  id: z.number().int().positive(),
+  n: z.number().int().positive(),
+  k: z.number().int().positive(),
+  t: z.number().int().nonnegative(),
+  members: z.array(MemberRecord),
+}).strict();
+export type EpochRecord = z.infer<typeof EpochRecord>;
+
+export const ParamsRecord = z.object({
+  key_buffer_target: index,
+  max_tx_lifetime_blocks: z.number().int().positive(),
+}).strict();
+export type ParamsRecord = z.infer<typeof ParamsRecord>;
+
+export const CountersRecord = z.object({
+  next_index: index,
+  generating: index,
+  ready: index,
+  assigned: index,
+}).strict();
+export type CountersRecord = z.infer<typeof CountersRecord>;
+
+export const KeyStatus = z.enum(['generating', 'ready', 'assigned']);
+export type KeyStatus = z.infer<typeof KeyStatus>;
+
+export const Assignee = z.object({ verifier: z.string(), verifier_id: z.string() }).strict();
+export type Assignee = z.infer<typeof Assignee>;
+
+export const KeyRecord = z.object({
+  index,
+  epoch: z.number().int().positive(),
+  status: KeyStatus,
+  public_key: hex(33).optional(),
+  commitments: z.array(hex(33)).optional(),
+  assigned_to: Assignee.optional(),
+}).strict();
+export type KeyRecord = z.infer<typeof KeyRecord>;
+
+export const UserRecord = z.object({
+  verifier: z.string(),
+  verifier_id: z.string(),
+  key_indexes: z.array(index),
+}).strict();
+export type UserRecord = z.infer<typeof UserRecord>;
+
+export const PubkeyRecord = z.object({ key_index: index }).strict();
+export type PubkeyRecord = z.infer<typeof PubkeyRecord>;
+
+export const SeenRecord = z.object({ expires_at_height: index }).strict();
+export type SeenRecord = z.infer<typeof SeenRecord>;
+
+export const KEYS = {
+  chain: 'chain',
+  epoch: 'epoch',
+  params: 'params',
+  counters: 'counters',
+  key: (keyIndex: number) => `key/${keyIndex.toString(16).padStart(16, '0')}`,
+  user: (verifier: string, verifierId: string) => `user/${bytesToHex(domainHash('torus/mapping/user/v1', [utf8(verifier), utf8(verifierId)]))}`,
+  pubkey: (compressed: Uint8Array) => `pubkey/${bytesToHex(compressed)}`,
+  seen: (payloadHash: Uint8Array) => `seen/${bytesToHex(payloadHash)}`,
+} as const;
+
+export const KEY_PREFIX = { key: 'key/', user: 'user/', pubkey: 'pubkey/', seen: 'seen/' } as const;
+
+export type StateRecord = ChainRecord | EpochRecord | ParamsRecord | CountersRecord | KeyRecord | UserRecord | PubkeyRecord | SeenRecord;
+
+/** The schema that a stored key's value must satisfy. */
+export function schemaForKey(key: string): z.ZodType<StateRecord> {
+  if (key === KEYS.chain) return ChainRecord;
+  if (key === KEYS.epoch) return EpochRecord;
+  if (key === KEYS.params) return ParamsRecord;
+  if (key === KEYS.counters) return CountersRecord;
+  if (key.startsWith(KEY_PREFIX.key)) return KeyRecord;
+  if (key.startsWith(KEY_PREFIX.user)) return UserRecord;
+  if (key.startsWith(KEY_PREFIX.pubkey)) return PubkeyRecord;
+  if (key.startsWith(KEY_PREFIX.seen)) return SeenRecord;
+  throw new Error(`unknown state key ${JSON.stringify(key)}`);
+}
+
+export function encodeRecord(record: StateRecord): string {
+  return canonicalJson(record as unknown as JsonValue);
+}
+
+/** Parses a stored value; a record that fails its schema means the database is corrupt. */
+export function decodeRecord(key: string, value: string): StateRecord {
+  const parsed = schemaForKey(key).safeParse(JSON.parse(value));
+  if (!parsed.success) throw new Error(`corrupt state record ${key}: ${parsed.error.message}`);
+  return parsed.data;
+}

@@ -1,0 +1,238 @@
+/**
+ * ABCI socket server for CometBFT v0.38 (ABCI 2.0).
+ *
+ * CometBFT opens four connections (query, snapshot, mempool, consensus), pipelines requests on each and
+ * expects the answers on each connection in request order; it sends Flush to make us write. Like the Go
+ * server, we run every request of every connection through ONE serial queue, so the application never
+ * sees two requests at once and per-connection order follows from arrival order.
+ *
+ * Protocol violations (bad frame length, oversized frame, undecodable or empty request) close only the
+ * offending connection: they can come from a stray client, and the application must keep serving
+ * CometBFT. `exception` is sent only when the application itself fails, which is fatal by design.
+ */
+import net from 'node:net';
+import { Request, Response } from 'cosmjs-types/tendermint/abci/types';
+import type { AbciApplication } from './application.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { encodeUvarint } from './varint.js';
+
+export interface AbciLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface AbciServerOptions {
+  /** Largest accepted frame; a FinalizeBlock frame carries a whole block, so keep it above block.max_bytes. */
+  readonly maxFrameBytes: number;
+  readonly logger: AbciLogger;
+  /** Stop reading from a connection while this many of its requests wait in the queue. */
+  readonly maxQueuedPerConnection?: number;
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+interface Connection {
+  readonly id: number;
+  readonly socket: net.Socket;
+  readonly decoder: FrameDecoder;
+  readonly out: Uint8Array[];
+  queued: number;
+  paused: boolean;
+  closed: boolean;
+}
+
+export class AbciServer {
+  readonly #app: AbciApplication;
+  readonly #options: Required<AbciServerOptions>;
+  readonly #server: net.Server;
+  readonly #connections = new Set<Connection>();
+  #tail: Promise<void> = Promise.resolve();
+  #nextId = 1;
+  #fatal = false;
+
+  constructor(app: AbciApplication, options: AbciServerOptions) {
+    this.#app = app;
+    this.#options = { maxQueuedPerConnection: 10_000, ...options };
+    this.#server = net.createServer((socket) => this.#accept(socket));
+  }
+
+  /** Listens on `tcp://host:port` or `unix:///path`. */
+  async listen(address: string): Promise<void> {
+    const target = parseListenAddress(address);
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      if (target.kind === 'unix') this.#server.listen(target.path, resolve);
+      else this.#server.listen(target.port, target.host, resolve);
+    });
+    this.#options.logger.info({ address }, 'ABCI server listening');
+  }
+
+  async close(): Promise<void> {
+    for (const conn of this.#connections) conn.socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#tail;
+  }
+
+  /** Resolves once every request received so far has been handled. */
+  idle(): Promise<void> {
+    return this.#tail;
+  }
+
+  #accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const conn: Connection = {
+      id: this.#nextId++,
+      socket,
+      decoder: new FrameDecoder(this.#options.maxFrameBytes),
+      out: [],
+      queued: 0,
+      paused: false,
+      closed: false,
+    };
+    this.#connections.add(conn);
+    this.#options.logger.info({ conn: conn.id }, 'ABCI connection opened');
+    socket.on('data', (chunk: Buffer) => this.#onData(conn, chunk));
+    socket.on('error', (err) => this.#options.logger.warn({ conn: conn.id, err: err.message }, 'ABCI connection error'));
+    socket.on('close', () => {
+      conn.closed = true;
+      this.#connections.delete(conn);
+      this.#options.logger.info({ conn: conn.id }, 'ABCI connection closed');
+    });
+  }
+
+  #onData(conn: Connection, chunk: Buffer): void {
+    if (conn.closed) return;
+    let frames: Uint8Array[];
+    try {
+      frames = conn.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (err) {
+      this.#dropConnection(conn, 'bad frame', err);
+      return;
+    }
+    for (const frame of frames) {
+      let request: Request;
+      try {
+        request = Request.decode(frame);
+      } catch (err) {
+        this.#dropConnection(conn, 'undecodable request', err);
+        return;
+      }
+      const kind = requestKind(request);
+      if (kind === undefined) {
+        this.#dropConnection(conn, 'request with no known method', undefined);
+        return;
+      }
+      this.#enqueue(conn, request, kind);
+    }
+  }
+
+  #dropConnection(conn: Connection, reason: string, err: unknown): void {
+    this.#options.logger.warn(
+      { conn: conn.id, reason, err: err instanceof Error ? err.message : undefined },
+      'closing ABCI connection after a protocol violation',
+    );
+    conn.closed = true;
+    conn.socket.destroy();
+  }
+
+  #enqueue(conn: Connection, request: Request, kind: RequestKind): void {
+    conn.queued++;
+    if (!conn.paused && conn.queued >= this.#options.maxQueuedPerConnection) {
+      conn.paused = true;
+      conn.socket.pause();
+    }
+    this.#tail = this.#tail.then(() => this.#process(conn, request, kind));
+  }
+
+  async #process(conn: Connection, request: Request, kind: RequestKind): Promise<void> {
+    conn.queued--;
+    if (conn.paused && conn.queued < this.#options.maxQueuedPerConnection / 2) {
+      conn.paused = false;
+      conn.socket.resume();
+    }
+    if (this.#fatal) return;
+    let response: Response;
+    try {
+      response = await this.#dispatch(request, kind);
+    } catch (err) {
+      // The application failed on its own terms (for example a disk error in Commit): that is fatal,
+      // and CometBFT must stop rather than continue with an application in an unknown state.
+      this.#fatal = true;
+      this.#options.logger.error({ conn: conn.id, method: kind, err: err instanceof Error ? err.stack : String(err) }, 'application failed');
+      response = Response.fromPartial({ exception: { error: `${kind} failed: ${err instanceof Error ? err.message : String(err)}` } });
+    }
+    if (conn.closed) return;
+    const body = Response.encode(response).finish();
+    conn.out.push(encodeUvarint(body.length), body);
+    if (kind === 'flush' || this.#fatal) {
+      const chunks = conn.out.splice(0, conn.out.length);
+      conn.socket.write(Buffer.concat(chunks));
+    }
+  }
+
+  async #dispatch(request: Request, kind: RequestKind): Promise<Response> {
+    const app = this.#app;
+    switch (kind) {
+      case 'echo':
+        return Response.fromPartial({ echo: { message: request.echo?.message ?? '' } });
+      case 'flush':
+        return Response.fromPartial({ flush: {} });
+      case 'info':
+        return Response.fromPartial({ info: await app.info(request.info!) });
+      case 'initChain':
+        return Response.fromPartial({ initChain: await app.initChain(request.initChain!) });
+      case 'query':
+        return Response.fromPartial({ query: await app.query(request.query!) });
+      case 'checkTx':
+        return Response.fromPartial({ checkTx: await app.checkTx(request.checkTx!) });
+      case 'prepareProposal':
+        return Response.fromPartial({ prepareProposal: await app.prepareProposal(request.prepareProposal!) });
+      case 'processProposal':
+        return Response.fromPartial({ processProposal: await app.processProposal(request.processProposal!) });
+      case 'finalizeBlock':
+        return Response.fromPartial({ finalizeBlock: await app.finalizeBlock(request.finalizeBlock!) });
+      case 'commit':
+        return Response.fromPartial({ commit: await app.commit() });
+      case 'extendVote':
+        return Response.fromPartial({ extendVote: await app.extendVote(request.extendVote!) });
+      case 'verifyVoteExtension':
+        return Response.fromPartial({ verifyVoteExtension: await app.verifyVoteExtension(request.verifyVoteExtension!) });
+      case 'listSnapshots':
+        return Response.fromPartial({ listSnapshots: await app.listSnapshots() });
+      case 'offerSnapshot':
+        return Response.fromPartial({ offerSnapshot: await app.offerSnapshot(request.offerSnapshot!) });
+      case 'loadSnapshotChunk':
+        return Response.fromPartial({ loadSnapshotChunk: await app.loadSnapshotChunk(request.loadSnapshotChunk!) });
+      case 'applySnapshotChunk':
+        return Response.fromPartial({ applySnapshotChunk: await app.applySnapshotChunk(request.applySnapshotChunk!) });
+    }
+  }
+}
+
+const REQUEST_KINDS = [
+  'echo', 'flush', 'info', 'initChain', 'query', 'checkTx', 'prepareProposal', 'processProposal', 'finalizeBlock',
+  'commit', 'extendVote', 'verifyVoteExtension', 'listSnapshots', 'offerSnapshot', 'loadSnapshotChunk', 'applySnapshotChunk',
+] as const;
+type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/** The one method a request carries, or undefined for an empty (or only-unknown-fields) request. */
+export function requestKind(request: Request): RequestKind | undefined {
+  for (const kind of REQUEST_KINDS) if (request[kind] !== undefined) return kind;
+  return undefined;
+}
+
+export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+export function parseListenAddress(address: string): ListenAddress {
+  if (address.startsWith('unix://')) {
+    const path = address.slice('unix://'.length);
+    if (path.length === 0) throw new Error(`empty unix socket path in ${JSON.stringify(address)}`);
+    return { kind: 'unix', path };
+  }
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(address);
+  if (m === null) throw new Error(`listen address must be tcp://host:port or unix:///path, got ${JSON.stringify(address)}`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new Error(`port out of range in ${JSON.stringify(address)}`);
+  return { kind: 'tcp', host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}

@@ -1,0 +1,260 @@
+/**
+ * A local mapping network: n CometBFT validators on loopback, each with its own torus-abci process (or
+ * CometBFT's built-in kvstore, as a baseline). Everything lives under one directory, described by
+ * network.json, so a stopped network can be started again from its state.
+ *
+ *   DIR/network.json            layout: chain id, ports, node ids, node keys' public halves
+ *   DIR/genesis.json            the shared CometBFT genesis (validators + torus app_state)
+ *   DIR/nodeN/node-key.json     the node's secp256k1 (Ethereum) key, mode 0600
+ *   DIR/nodeN/cometbft/         CometBFT home;  DIR/nodeN/cometbft.log
+ *   DIR/nodeN/abci/             torus-abci home; DIR/nodeN/abci.log
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { cometbftBinary, REPO_ROOT } from '../../core/comet/binary.js';
+import { abciInfo, status } from '../../core/comet/rpc.js';
+import { setTomlValues } from '../../core/comet/toml.js';
+import { bytesToHex } from '../../core/encoding/bytes.js';
+import { parseSecretKey, publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
+import { NodeSigner } from '../../core/crypto/signature.js';
+import { maxFaults } from '../../core/epoch.js';
+import type { TxContext } from '../../core/tx/build.js';
+import { ManagedProcess } from './process.js';
+import { freePorts } from './ports.js';
+
+export type NetworkApp = 'torus' | 'kvstore';
+
+export interface MappingNetworkOptions {
+  readonly dir: string;
+  readonly validators: number;
+  readonly app?: NetworkApp;
+  readonly epoch?: number;
+  readonly keyBufferTarget?: number;
+  readonly maxTxLifetimeBlocks?: number;
+  /** CometBFT consensus.timeout_commit. */
+  readonly timeoutCommit?: string;
+  readonly createEmptyBlocks?: boolean;
+  /** First port; node i uses basePort + 10*i + {0: p2p, 1: rpc, 2: abci}. Free ports are picked when absent. */
+  readonly basePort?: number;
+  readonly mempoolSize?: number;
+}
+
+const NodeLayoutSchema = z.object({
+  index: z.number().int().positive(),
+  nodeId: z.string(),
+  p2pPort: z.number().int(),
+  rpcPort: z.number().int(),
+  abciPort: z.number().int(),
+  publicKey: z.string(),
+});
+const LayoutSchema = z.object({
+  chainId: z.string(),
+  app: z.enum(['torus', 'kvstore']),
+  epoch: z.number().int().positive(),
+  n: z.number().int(),
+  k: z.number().int(),
+  t: z.number().int(),
+  nodes: z.array(NodeLayoutSchema),
+});
+export type NetworkLayout = z.infer<typeof LayoutSchema>;
+export type NodeLayout = z.infer<typeof NodeLayoutSchema>;
+
+export class MappingNode {
+  readonly layout: NodeLayout;
+  readonly dir: string;
+  readonly comet: ManagedProcess;
+  readonly abci: ManagedProcess | undefined;
+
+  constructor(layout: NodeLayout, dir: string, app: NetworkApp) {
+    this.layout = layout;
+    this.dir = dir;
+    this.comet = new ManagedProcess(`cometbft-${layout.index}`, cometbftBinary(), ['start', '--home', path.join(dir, 'cometbft')], path.join(dir, 'cometbft.log'));
+    this.abci = app === 'torus'
+      ? new ManagedProcess(`torus-abci-${layout.index}`, process.execPath, [
+        path.join(REPO_ROOT, 'dist/abci/src/main.js'), '--home', path.join(dir, 'abci'), '--listen', this.abciAddress,
+      ], path.join(dir, 'abci.log'))
+      : undefined;
+  }
+
+  get index(): number {
+    return this.layout.index;
+  }
+
+  get rpcUrl(): string {
+    return `http://127.0.0.1:${this.layout.rpcPort}`;
+  }
+
+  get abciAddress(): string {
+    return `tcp://127.0.0.1:${this.layout.abciPort}`;
+  }
+
+  /** The node's signing key. Test and local-network use only: an operator's key never leaves its node. */
+  signer(): NodeSigner {
+    const file = JSON.parse(readFileSync(path.join(this.dir, 'node-key.json'), 'utf8')) as { secret_key: string };
+    return new NodeSigner(parseSecretKey(file.secret_key));
+  }
+}
+
+export class MappingNetwork {
+  readonly dir: string;
+  readonly layout: NetworkLayout;
+  readonly nodes: readonly MappingNode[];
+
+  private constructor(dir: string, layout: NetworkLayout) {
+    this.dir = dir;
+    this.layout = layout;
+    this.nodes = layout.nodes.map((node) => new MappingNode(node, path.join(dir, `node${node.index}`), layout.app));
+  }
+
+  get chainId(): string {
+    return this.layout.chainId;
+  }
+
+  /** Opens the network in `dir`, creating it first when `dir` has no network.json. */
+  static async open(options: MappingNetworkOptions): Promise<MappingNetwork> {
+    const dir = path.resolve(options.dir);
+    const layoutFile = path.join(dir, 'network.json');
+    if (existsSync(layoutFile)) {
+      return new MappingNetwork(dir, LayoutSchema.parse(JSON.parse(readFileSync(layoutFile, 'utf8'))));
+    }
+    return MappingNetwork.#create(dir, options);
+  }
+
+  static async #create(dir: string, options: MappingNetworkOptions): Promise<MappingNetwork> {
+    const n = options.validators;
+    const app = options.app ?? 'torus';
+    const epoch = options.epoch ?? 1;
+    const k = Math.floor(n / 2) + 1;
+    const t = maxFaults(n);
+    const cometbft = cometbftBinary();
+    const ports = options.basePort !== undefined
+      ? Array.from({ length: 3 * n }, (_, i) => (options.basePort as number) + 10 * Math.floor(i / 3) + (i % 3))
+      : await freePorts(3 * n);
+    mkdirSync(dir, { recursive: true });
+    const chainId = `torus-local-${bytesToHex(crypto.getRandomValues(new Uint8Array(4)))}`;
+
+    const nodes: NodeLayout[] = [];
+    const validators: unknown[] = [];
+    for (let i = 1; i <= n; i++) {
+      const nodeDir = path.join(dir, `node${i}`);
+      const cometHome = path.join(nodeDir, 'cometbft');
+      mkdirSync(path.join(nodeDir, 'abci'), { recursive: true });
+      execFileSync(cometbft, ['init', '--home', cometHome], { stdio: 'ignore' });
+      const nodeId = execFileSync(cometbft, ['show-node-id', '--home', cometHome], { encoding: 'utf8' }).trim();
+      const validatorKey = JSON.parse(readFileSync(path.join(cometHome, 'config/priv_validator_key.json'), 'utf8')) as { address: string; pub_key: unknown };
+      validators.push({ address: validatorKey.address, pub_key: validatorKey.pub_key, power: '1', name: `node${i}` });
+      const secretKey = randomSecretKey();
+      writeFileSync(path.join(nodeDir, 'node-key.json'), JSON.stringify({ secret_key: bytesToHex(secretKey) }) + '\n', { mode: 0o600 });
+      nodes.push({
+        index: i, nodeId,
+        p2pPort: ports[3 * (i - 1)] as number, rpcPort: ports[3 * (i - 1) + 1] as number, abciPort: ports[3 * (i - 1) + 2] as number,
+        publicKey: bytesToHex(publicKeyOf(secretKey)),
+      });
+    }
+
+    const genesis = {
+      genesis_time: new Date().toISOString(),
+      chain_id: chainId,
+      initial_height: '1',
+      consensus_params: {
+        // 4 MiB blocks keep a FinalizeBlock frame well under torus-abci's 8 MiB frame limit.
+        block: { max_bytes: '4194304', max_gas: '-1' },
+        evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' },
+        validator: { pub_key_types: ['ed25519'] },
+        version: { app: '1' },
+        abci: { vote_extensions_enable_height: '0' },
+      },
+      validators,
+      app_hash: '',
+      app_state: {
+        epoch: { id: epoch, n, k, t, members: nodes.map((node) => ({ index: node.index, public_key: node.publicKey })) },
+        key_buffer_target: options.keyBufferTarget ?? 100,
+        max_tx_lifetime_blocks: options.maxTxLifetimeBlocks ?? 1000,
+      },
+    };
+    writeFileSync(path.join(dir, 'genesis.json'), JSON.stringify(genesis, null, 2) + '\n');
+
+    for (const node of nodes) {
+      const cometHome = path.join(dir, `node${node.index}`, 'cometbft');
+      writeFileSync(path.join(cometHome, 'config/genesis.json'), JSON.stringify(genesis, null, 2) + '\n');
+      const peers = nodes.filter((peer) => peer.index !== node.index).map((peer) => `${peer.nodeId}@127.0.0.1:${peer.p2pPort}`).join(',');
+      const configFile = path.join(cometHome, 'config/config.toml');
+      const config = setTomlValues(readFileSync(configFile, 'utf8'), {
+        moniker: `node${node.index}`,
+        proxy_app: app === 'torus' ? `tcp://127.0.0.1:${node.abciPort}` : 'kvstore',
+        log_level: 'state:info,*:error',
+        'rpc.laddr': `tcp://127.0.0.1:${node.rpcPort}`,
+        'p2p.laddr': `tcp://127.0.0.1:${node.p2pPort}`,
+        'p2p.persistent_peers': peers,
+        'p2p.addr_book_strict': false,
+        'p2p.allow_duplicate_ip': true,
+        'p2p.pex': false,
+        'mempool.size': options.mempoolSize ?? 5000,
+        'consensus.timeout_commit': options.timeoutCommit ?? '500ms',
+        'consensus.create_empty_blocks': options.createEmptyBlocks ?? false,
+      });
+      writeFileSync(configFile, config);
+    }
+
+    const layout: NetworkLayout = { chainId, app, epoch, n, k, t, nodes };
+    writeFileSync(path.join(dir, 'network.json'), JSON.stringify(layout, null, 2) + '\n');
+    return new MappingNetwork(dir, layout);
+  }
+
+  /** Starts every process (applications first, since CometBFT connects to them) and waits for block 1. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    for (const node of this.nodes) node.abci?.start();
+    for (const node of this.nodes) node.comet.start();
+    await this.waitForHeight(1, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.comet.stop('SIGTERM')));
+    await Promise.all(this.nodes.map((node) => node.abci?.stop('SIGTERM')));
+  }
+
+  /** A transaction-signing context for node i (1-based). */
+  txContext(index: number): TxContext {
+    const node = this.node(index);
+    return { chainId: this.chainId, epoch: BigInt(this.layout.epoch), signerIndex: index, signer: node.signer() };
+  }
+
+  node(index: number): MappingNode {
+    const node = this.nodes[index - 1];
+    if (node === undefined) throw new Error(`no node ${index} in a network of ${this.nodes.length}`);
+    return node;
+  }
+
+  /** Waits until every listed node (default: all) reports a block height of at least `height`. */
+  async waitForHeight(height: number, timeoutMs = 60_000, nodes: readonly MappingNode[] = this.nodes): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const node of nodes) {
+      for (;;) {
+        try {
+          if ((await status(node.rpcUrl)).height >= height) break;
+        } catch {
+          // not up yet
+        }
+        if (Date.now() > deadline) throw new Error(`node ${node.index} did not reach height ${height} within ${timeoutMs} ms (logs in ${node.dir})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /**
+   * Waits until all listed nodes' applications report the same last height, then returns their
+   * (height, app hash) pairs. With create_empty_blocks=false an idle network settles on one height.
+   */
+  async settledAppHashes(timeoutMs = 60_000, nodes: readonly MappingNode[] = this.nodes): Promise<Array<{ height: number; appHash: string }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const infos = await Promise.all(nodes.map((node) => abciInfo(node.rpcUrl).catch(() => ({ height: -1, appHash: '' }))));
+      const first = infos[0];
+      if (first !== undefined && first.height > 0 && infos.every((info) => info.height === first.height)) return infos;
+      if (Date.now() > deadline) throw new Error(`nodes did not settle on one height: ${JSON.stringify(infos)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}

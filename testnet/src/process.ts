@@ -1,0 +1,53 @@
+/** A child process whose output goes to a log file, which can be stopped gracefully or killed (crash tests). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+export class ManagedProcess {
+  readonly name: string;
+  readonly #command: string;
+  readonly #args: readonly string[];
+  readonly #logFile: string;
+  readonly #env: NodeJS.ProcessEnv;
+  #child: ChildProcess | undefined;
+  #exited: Promise<number | null> = Promise.resolve(null);
+
+  constructor(name: string, command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env) {
+    this.name = name;
+    this.#command = command;
+    this.#args = args;
+    this.#logFile = logFile;
+    this.#env = env;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  start(): void {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    const fd = openSync(this.#logFile, 'a');
+    const child = spawn(this.#command, this.#args, { stdio: ['ignore', fd, fd], env: this.#env });
+    closeSync(fd);
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Sends a signal and waits for the process to exit (SIGKILL after `graceMs` if it does not). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+    const child = this.#child;
+    if (child === undefined || !this.running) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  /** Resolves with the exit code when the process ends. */
+  exited(): Promise<number | null> {
+    return this.#exited;
+  }
+}
