@@ -10,4 +10,6 @@ export COMETBFT_BIN="$root/.tools/bin/cometbft"
 if [ "$#" -gt 0 ]; then
   exec node --test --test-concurrency=1 "$@"
 fi
-exec node --test --test-concurrency=1 dist/
+# Only *.test.js files are tests; helper modules next to them are not.
+mapfile -t files < <(find dist -name '*.test.js' | sort)
+exec node --test --test-concurrency=1 "${files[@]}"

@@ -68,6 +68,11 @@ export class AbciServer {
     this.#options.logger.info({ address }, 'ABCI server listening');
   }
 
+  /** The bound address (useful with port 0). */
+  address(): net.AddressInfo | string | null {
+    return this.#server.address();
+  }
+
   async close(): Promise<void> {
     for (const conn of this.#connections) conn.socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
