@@ -107,16 +107,21 @@ export class MappingApp implements AbciApplication {
 
   finalizeBlock(request: RequestFinalizeBlock) {
     const machine = this.#requireMachine();
+    const started = performance.now();
     const { results, appHash } = machine.finalizeBlock(Number(request.height), request.txs);
-    return { txResults: results.map(toAbciResult), appHash };
+    const txResults = results.map(toAbciResult);
+    this.#log.debug({ height: machine.height, txs: request.txs.length, ms: Math.round(performance.now() - started) }, 'block finalized');
+    return { txResults, appHash };
   }
 
   async commit() {
     const machine = this.#requireMachine();
+    const started = performance.now();
     const pending = machine.takePendingWrites();
     await this.#store.commit(pending);
     this.#committedHeight = machine.height;
     this.#committedAppHash = machine.appHash;
+    this.#log.debug({ height: machine.height, writes: pending.reduce((n, b) => n + b.writes.length, 0), ms: Math.round(performance.now() - started) }, 'state committed');
     return { retainHeight: 0n };
   }
 

@@ -21,13 +21,14 @@ const Options = z.object({
   home: z.string({ error: '--home is required' }).min(1),
   listen: z.string().optional(),
   'max-frame-bytes': z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(DEFAULT_MAX_FRAME_BYTES),
-  'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
 async function main(): Promise<void> {
   let raw;
   try {
     raw = parseArgs({
+      args: process.argv.slice(2),
       options: {
         home: { type: 'string' }, listen: { type: 'string' }, 'max-frame-bytes': { type: 'string' },
         'log-level': { type: 'string' }, help: { type: 'boolean' },

@@ -5,14 +5,14 @@
  *
  *   /epoch                 -> {id, n, k, t, members}
  *   /buffer                -> {target, next_index, generating, ready, assigned}
- *   /key                   {key_index}              -> key record (+ address once it has a public key)
+ *   /key                   {key_index}              -> key record
  *   /keys/generating       {from?, limit?}          -> {key_indexes: [...], next_index}
  *   /lookup/verifier       {verifier, verifier_id}  -> {keys: [{key_index, public_key, address}]}
  *   /lookup/public-key     {public_key}             -> key record with its assignee
  */
 import { z } from 'zod';
-import { fromUtf8, hexToBytes, utf8 } from '../../core/encoding/bytes.js';
-import { checksumAddress, compressPublicKey, ethereumAddress, parsePublicKey } from '../../core/crypto/keys.js';
+import { fromUtf8, utf8 } from '../../core/encoding/bytes.js';
+import { compressPublicKey, parsePublicKey } from '../../core/crypto/keys.js';
 import { QueryCode } from './state/codes.js';
 import {
   KEYS, type CountersRecord, type EpochRecord, type KeyRecord, type ParamsRecord, type PubkeyRecord, type StateRecord,
@@ -55,11 +55,6 @@ function isAnswer(value: unknown): value is QueryAnswer {
   return typeof value === 'object' && value !== null && 'code' in value && 'log' in value;
 }
 
-function keyView(record: KeyRecord) {
-  const address = record.public_key ? checksumAddress(ethereumAddress(hexToBytes(record.public_key))) : undefined;
-  return { ...record, ...(address ? { address } : {}) };
-}
-
 export const QUERY_PATHS = ['/epoch', '/buffer', '/key', '/keys/generating', '/lookup/verifier', '/lookup/public-key'] as const;
 
 export async function runQuery(path: string, data: Uint8Array, state: StateReader): Promise<QueryAnswer> {
@@ -75,7 +70,7 @@ export async function runQuery(path: string, data: Uint8Array, state: StateReade
       const q = parseData(KeyIndexQuery, data);
       if (isAnswer(q)) return q;
       const record = await state.read(KEYS.key(q.key_index)) as KeyRecord | undefined;
-      return record ? answer(keyView(record)) : failure(QueryCode.NOT_FOUND, `no key with index ${q.key_index}`);
+      return record ? answer(record) : failure(QueryCode.NOT_FOUND, `no key with index ${q.key_index}`);
     }
     case '/keys/generating': {
       const q = parseData(GeneratingQuery, data);
@@ -95,7 +90,7 @@ export async function runQuery(path: string, data: Uint8Array, state: StateReade
       if (!user) return failure(QueryCode.NOT_FOUND, 'verifier and verifier_id have not been assigned a key');
       const keys = [];
       for (const keyIndex of user.key_indexes) {
-        const record = keyView(await state.read(KEYS.key(keyIndex)) as KeyRecord);
+        const record = await state.read(KEYS.key(keyIndex)) as KeyRecord;
         keys.push({ key_index: keyIndex, public_key: record.public_key, address: record.address });
       }
       return answer({ keys });
@@ -111,7 +106,7 @@ export async function runQuery(path: string, data: Uint8Array, state: StateReade
       }
       const pointer = await state.read(KEYS.pubkey(compressed)) as PubkeyRecord | undefined;
       if (!pointer) return failure(QueryCode.NOT_FOUND, 'no key with this public key');
-      return answer(keyView(await state.read(KEYS.key(pointer.key_index)) as KeyRecord));
+      return answer(await state.read(KEYS.key(pointer.key_index)) as KeyRecord);
     }
     default:
       return failure(QueryCode.UNKNOWN_PATH, `unknown query path ${JSON.stringify(path)}; known paths: ${QUERY_PATHS.join(', ')}`);

@@ -3,7 +3,7 @@
  * the wire become a `SignedTx`; it checks structure and encodings but not signatures or state.
  */
 import protobuf from 'protobufjs';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { isCompressedPoint } from '../crypto/signature.js';
 import { utf8 } from '../encoding/bytes.js';
 import { u32be, u64be } from '../encoding/bytes.js';
 import { SignedTxType, TxPayloadType } from './schema.js';
@@ -44,16 +44,8 @@ function stringField(value: unknown, field: string, maxBytes: number): string {
   return value;
 }
 
-/** A 33-byte compressed secp256k1 point that is on the curve and not the identity. */
-export function validCompressedPoint(bytes: Uint8Array): boolean {
-  if (bytes.length !== 33) return false;
-  try {
-    secp256k1.Point.fromBytes(bytes).assertValidity();
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Point checks run for every RegisterKey in CheckTx, recheck and FinalizeBlock: use the native check.
+const validCompressedPoint = isCompressedPoint;
 
 function decodeBody(raw: Record<string, unknown>): TxBody {
   const assign = raw['assign_key'] as Record<string, unknown> | undefined;

@@ -39,6 +39,8 @@ export interface MappingNetworkOptions {
   /** First port; node i uses basePort + 10*i + {0: p2p, 1: rpc, 2: abci}. Free ports are picked when absent. */
   readonly basePort?: number;
   readonly mempoolSize?: number;
+  /** CometBFT mempool.recheck (default true). */
+  readonly mempoolRecheck?: boolean;
 }
 
 const NodeLayoutSchema = z.object({
@@ -74,6 +76,7 @@ export class MappingNode {
     this.abci = app === 'torus'
       ? new ManagedProcess(`torus-abci-${layout.index}`, process.execPath, [
         path.join(REPO_ROOT, 'dist/abci/src/main.js'), '--home', path.join(dir, 'abci'), '--listen', this.abciAddress,
+        '--log-level', process.env['TORUS_ABCI_LOG_LEVEL'] ?? 'info',
       ], path.join(dir, 'abci.log'))
       : undefined;
   }
@@ -192,6 +195,7 @@ export class MappingNetwork {
         'p2p.allow_duplicate_ip': true,
         'p2p.pex': false,
         'mempool.size': options.mempoolSize ?? 5000,
+        'mempool.recheck': options.mempoolRecheck ?? true,
         'consensus.timeout_commit': options.timeoutCommit ?? '500ms',
         'consensus.create_empty_blocks': options.createEmptyBlocks ?? false,
       });

@@ -258,8 +258,7 @@ export class MappingStateMachine {
 
   #assignmentData(keyIndex: number, created: boolean) {
     const record = this.#table.get<KeyRecord>(KEYS.key(keyIndex)) as KeyRecord;
-    const publicKey = record.public_key as string;
-    return { key_index: keyIndex, public_key: publicKey, address: checksumAddress(ethereumAddress(hexToBytes(publicKey))), created };
+    return { key_index: keyIndex, public_key: record.public_key, address: record.address, created };
   }
 
   #registerKeyProblem(body: RegisterKeyBody, txHash: string): ExecResult | undefined {
@@ -301,16 +300,18 @@ export class MappingStateMachine {
     if (problem) return problem;
     const keyIndex = Number(body.keyIndex);
     const record = this.#table.get<KeyRecord>(KEYS.key(keyIndex)) as KeyRecord;
+    // Derived once here, so assignments and lookups never decompress the key again.
+    const address = checksumAddress(ethereumAddress(body.publicKey));
     this.#table.put(KEYS.key(keyIndex), {
       ...record,
       status: 'ready',
       public_key: bytesToHex(body.publicKey),
+      address,
       commitments: body.commitments.map(bytesToHex),
     });
     this.#table.put(KEYS.pubkey(body.publicKey), { key_index: keyIndex } satisfies PubkeyRecord);
     this.#ready.push(keyIndex);
     this.#setCounters({ ...this.#counters, generating: this.#counters.generating - 1, ready: this.#counters.ready + 1 });
-    const address = checksumAddress(ethereumAddress(body.publicKey));
     return ok('key ready', { key_index: keyIndex, address }, [
       { type: 'torus.key_ready', attributes: [{ key: 'key_index', value: String(keyIndex), index: true }] },
     ]);

@@ -6,7 +6,7 @@
  *   epoch                 {id, n, k, t, members: [{index, address, public_key}]}
  *   params                {key_buffer_target, max_tx_lifetime_blocks}
  *   counters              {next_index, generating, ready, assigned}
- *   key/<index:16 hex>    {index, epoch, status, public_key?, commitments?, assigned_to?}
+ *   key/<index:16 hex>    {index, epoch, status, public_key?, address?, commitments?, assigned_to?}
  *   user/<sha256:64 hex>  {verifier, verifier_id, key_indexes}
  *   pubkey/<33B hex>      {key_index}
  *   seen/<sha256:64 hex>  {expires_at_height}   replay protection, pruned after expiry
@@ -63,6 +63,7 @@ export const KeyRecord = z.object({
   epoch: z.number().int().positive(),
   status: KeyStatus,
   public_key: hex(33).optional(),
+  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional(),
   commitments: z.array(hex(33)).optional(),
   assigned_to: Assignee.optional(),
 }).strict();

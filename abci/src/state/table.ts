@@ -2,8 +2,8 @@
  * The in-memory state table: typed records by key, with the writes of the current block tracked so they
  * can be hashed into the app hash and persisted atomically at Commit.
  */
-import { bytesToHex, u64be, utf8 } from '../../../core/encoding/bytes.js';
-import { domainHash } from '../../../core/crypto/hash.js';
+import { bytesToHex, u64be } from '../../../core/encoding/bytes.js';
+import { DomainHasher, domainHash } from '../../../core/crypto/hash.js';
 import { encodeRecord, type StateRecord } from './records.js';
 
 /** A write: the key and its canonical JSON value, or null for a deletion. */
@@ -67,11 +67,12 @@ const WRITES_TAG = 'torus/mapping/writes/v1';
  */
 export function nextAppHash(previous: Uint8Array, height: number, writes: readonly Write[]): Uint8Array {
   if (writes.length === 0 && previous.length > 0) return previous;
-  const parts: Uint8Array[] = [];
+  const writesHasher = new DomainHasher(WRITES_TAG);
   for (const [key, value] of writes) {
-    parts.push(utf8(key), value === null ? new Uint8Array([0]) : utf8('\u0001' + value));
+    // A deletion hashes as the one-byte part 0x00; a value as 0x01 followed by its JSON.
+    writesHasher.addText(key).addText(value === null ? '\u0000' : '\u0001' + value);
   }
-  return domainHash(APP_HASH_TAG, [previous, u64be(height), domainHash(WRITES_TAG, parts)]);
+  return domainHash(APP_HASH_TAG, [previous, u64be(height), writesHasher.digest()]);
 }
 
 export function appHashHex(hash: Uint8Array): string {

@@ -1,0 +1,223 @@
+/**
+ * bench:abci — AssignKey throughput and commit latency through a 4-validator torus-abci network, and the
+ * same load through CometBFT's built-in kvstore application on an identically configured network, in one
+ * run. Prints both, their ratio, and (last line) a JSON object with the figures.
+ *
+ *   npm run bench:abci [-- --txs 3000 --validators 4 --window 1500]
+ *
+ * Method: all transactions are built and signed before the clock starts. They are submitted with
+ * broadcast_tx_sync round-robin to every validator, keeping at most `window` submitted-but-uncommitted.
+ * Commit time is when a poller sees the block containing the tx on validator 1. Throughput is
+ * committed txs / (last commit - first submit).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { abciQuery, broadcastTxSync, rpcCall, status } from '../../core/comet/rpc.js';
+import { attestKey, buildSignedTx } from '../../core/tx/build.js';
+import { MappingNetwork, type NetworkApp } from '../../testnet/src/mapping-network.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+
+const { values } = parseArgs({
+  options: { txs: { type: 'string', default: '3000' }, validators: { type: 'string', default: '4' }, window: { type: 'string', default: '1500' }, 'timeout-commit': { type: 'string', default: '300ms' }, recheck: { type: 'string', default: 'true' }, submitters: { type: 'string', default: '128' } },
+});
+const TXS = Number(values.txs);
+const VALIDATORS = Number(values.validators);
+const WINDOW = Number(values.window);
+const TIMEOUT_COMMIT = values['timeout-commit'] as string;
+const RECHECK = values.recheck === 'true';
+const SUBMITTERS = Number(values.submitters);
+
+/** CPU seconds (user+system) a process has used so far, from /proc (Linux); 0 where unavailable. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+interface CpuSplit {
+  readonly cometbft: number;
+  readonly app: number;
+  readonly client: number;
+}
+
+function cpuNow(net: MappingNetwork): CpuSplit {
+  const usage = process.cpuUsage();
+  return {
+    cometbft: net.nodes.reduce((sum, node) => sum + cpuSeconds(node.comet.pid), 0),
+    app: net.nodes.reduce((sum, node) => sum + cpuSeconds(node.abci?.pid), 0),
+    client: (usage.user + usage.system) / 1e6,
+  };
+}
+
+interface RunResult {
+  readonly tps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly committed: number;
+  readonly rejected: number;
+  readonly seconds: number;
+  readonly cpu: CpuSplit;
+}
+
+const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').toUpperCase();
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function network(app: NetworkApp, dir: string): Promise<MappingNetwork> {
+  const net = await MappingNetwork.open({
+    dir, validators: VALIDATORS, app, keyBufferTarget: TXS + 50, timeoutCommit: TIMEOUT_COMMIT, mempoolSize: 10_000,
+    maxTxLifetimeBlocks: 100_000, mempoolRecheck: RECHECK,
+  });
+  await net.start();
+  return net;
+}
+
+/** Fills the torus buffer with TXS ready keys (attested by k members), outside the measured run. */
+async function prepareKeys(net: MappingNetwork): Promise<void> {
+  const { k, epoch } = net.layout;
+  const signers = Array.from({ length: k }, (_, i) => net.node(i + 1).signer());
+  const expires = BigInt((await status(net.node(1).rpcUrl)).height + 50_000);
+  const point = () => secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
+  const batch: Promise<unknown>[] = [];
+  for (let i = 0; i < TXS; i++) {
+    const publicKey = point();
+    const commitments = Array.from({ length: k }, point);
+    const attestations = signers.map((s, j) => attestKey(s, j + 1, net.chainId, BigInt(epoch), BigInt(i), publicKey, commitments));
+    const node = net.node((i % VALIDATORS) + 1);
+    batch.push(broadcastTxSync(node.rpcUrl, buildSignedTx(net.txContext(1), { type: 'register_key', keyIndex: BigInt(i), publicKey, commitments, attestations }, expires)));
+    if (batch.length >= 200) await Promise.all(batch.splice(0));
+  }
+  await Promise.all(batch);
+  for (;;) {
+    const { value } = await abciQuery(net.node(1).rpcUrl, '/buffer');
+    if ((value as { ready: number }).ready >= TXS) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function buildTxs(app: NetworkApp, net: MappingNetwork): Promise<Uint8Array[]> {
+  if (app === 'kvstore') {
+    // Same size class as a signed AssignKey (about 120 bytes).
+    return Array.from({ length: TXS }, (_, i) => new TextEncoder().encode(`user-${i}-${'x'.repeat(80)}=${'k'.repeat(24)}${i}`));
+  }
+  const expires = BigInt((await status(net.node(1).rpcUrl)).height + 50_000);
+  const contexts = net.nodes.map((node) => net.txContext(node.index));
+  return Array.from({ length: TXS }, (_, i) =>
+    buildSignedTx(contexts[i % contexts.length]!, { type: 'assign_key', verifier: 'google', verifierId: `user-${i}@example.com` }, expires));
+}
+
+async function measure(app: NetworkApp, net: MappingNetwork, txs: Uint8Array[]): Promise<RunResult> {
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let rejected = 0;
+  let committed = 0;
+  let lastCommit = 0;
+  const url1 = net.node(1).rpcUrl;
+  let height = (await status(url1)).height;
+  let done = false;
+
+  const poller = (async () => {
+    while (!done) {
+      const latest = (await status(url1)).height;
+      for (let h = height + 1; h <= latest; h++) {
+        const block = await rpcCall(url1, 'block', { height: String(h) }) as { block: { data: { txs: string[] | null } } };
+        const now = performance.now();
+        for (const b64 of block.block.data.txs ?? []) {
+          const hash = sha256Hex(Buffer.from(b64, 'base64'));
+          const sent = sentAt.get(hash);
+          if (sent === undefined) continue;
+          sentAt.delete(hash);
+          latencies.push(now - sent);
+          committed++;
+          lastCommit = now;
+        }
+      }
+      height = latest;
+      if (committed + rejected >= txs.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+
+  const cpuBefore = cpuNow(net);
+  const start = performance.now();
+  let next = 0;
+  const submitters = Array.from({ length: SUBMITTERS }, async () => {
+    while (next < txs.length) {
+      if (sentAt.size >= WINDOW) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      const i = next++;
+      const tx = txs[i] as Uint8Array;
+      const hash = sha256Hex(tx);
+      sentAt.set(hash, performance.now());
+      const answer = await broadcastTxSync(net.node((i % net.nodes.length) + 1).rpcUrl, tx);
+      if (answer.code !== 0) {
+        sentAt.delete(hash);
+        rejected++;
+      }
+    }
+  });
+  await Promise.all(submitters);
+  const deadline = Date.now() + 120_000;
+  while (committed + rejected < txs.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  done = true;
+  await poller;
+  if (app === 'torus') {
+    // A block is visible over RPC slightly before the application has committed it.
+    let assigned = -1;
+    for (let tries = 0; tries < 100 && assigned !== committed; tries++) {
+      assigned = ((await abciQuery(url1, '/buffer')).value as { assigned: number }).assigned;
+      if (assigned !== committed) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (assigned !== committed) throw new Error(`${committed} assignments were included in blocks but the state shows ${assigned}`);
+  }
+  const cpuAfter = cpuNow(net);
+  latencies.sort((a, b) => a - b);
+  const seconds = (lastCommit - start) / 1000;
+  const cpu = {
+    cometbft: cpuAfter.cometbft - cpuBefore.cometbft, app: cpuAfter.app - cpuBefore.app, client: cpuAfter.client - cpuBefore.client,
+  };
+  return { tps: committed / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), committed, rejected, seconds, cpu };
+}
+
+async function run(app: NetworkApp): Promise<RunResult> {
+  const dir = mkdtempSync(path.join(tmpdir(), `bench-${app}-`));
+  const net = await network(app, dir);
+  try {
+    if (app === 'torus') await prepareKeys(net);
+    const txs = await buildTxs(app, net);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const result = await measure(app, net, txs);
+    console.log(`${app.padEnd(8)} ${result.committed} committed, ${result.rejected} rejected in ${result.seconds.toFixed(2)} s: ` +
+      `${result.tps.toFixed(1)} tx/s, commit latency p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms; ` +
+      `CPU s: cometbft ${result.cpu.cometbft.toFixed(1)}, app ${result.cpu.app.toFixed(1)}, client ${result.cpu.client.toFixed(1)}`);
+    return result;
+  } finally {
+    await net.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`bench:abci — ${TXS} txs, ${VALIDATORS} validators on loopback, timeout_commit ${TIMEOUT_COMMIT}, window ${WINDOW}`);
+const torus = await run('torus');
+if (process.env['BENCH_ONLY_TORUS']) process.exit(0);
+const kvstore = await run('kvstore');
+const round = (x: number) => Math.round(x * 10) / 10;
+console.log(`ratio torus/kvstore throughput: ${(torus.tps / kvstore.tps).toFixed(2)}`);
+console.log(JSON.stringify({
+  assign_tps: round(torus.tps), kvstore_tps: round(kvstore.tps), ratio: Math.round((torus.tps / kvstore.tps) * 100) / 100,
+  assign_p50_ms: Math.round(torus.p50), assign_p99_ms: Math.round(torus.p99),
+  kvstore_p50_ms: Math.round(kvstore.p50), kvstore_p99_ms: Math.round(kvstore.p99),
+  txs: TXS, validators: VALIDATORS, timeout_commit: TIMEOUT_COMMIT,
+}));
