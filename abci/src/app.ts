@@ -30,12 +30,23 @@ function toAbciResult(result: ExecResult) {
   };
 }
 
+/**
+ * Commit is write-behind: the in-memory state is committed when Commit returns, and its LevelDB batch is
+ * written in the background, in order. If the process dies before a batch lands, it restarts at an
+ * earlier height and CometBFT's handshake replays the missing blocks from its block store, so nothing
+ * committed is lost; meanwhile the next block does not wait for the disk. A query first waits for the
+ * writes in flight, so it sees every block committed before it. A failed write is fatal: every later
+ * request fails and CometBFT stops.
+ */
 export class MappingApp implements AbciApplication {
   readonly #store: StateStore;
   readonly #log: Logger;
   #machine: MappingStateMachine | undefined;
   #committedHeight: number;
   #committedAppHash: Uint8Array;
+  #durableHeight: number;
+  #writes: Promise<void> = Promise.resolve();
+  #writeError: Error | undefined;
 
   private constructor(store: StateStore, log: Logger, machine: MappingStateMachine | undefined) {
     this.#store = store;
@@ -43,6 +54,7 @@ export class MappingApp implements AbciApplication {
     this.#machine = machine;
     this.#committedHeight = machine?.height ?? 0;
     this.#committedAppHash = machine?.appHash ?? new Uint8Array(0);
+    this.#durableHeight = this.#committedHeight;
   }
 
   static async open(stateDirectory: string, log: Logger): Promise<MappingApp> {
@@ -59,7 +71,13 @@ export class MappingApp implements AbciApplication {
   }
 
   async close(): Promise<void> {
+    await this.#writes;
     await this.#store.close();
+  }
+
+  /** Resolves when every committed block is on disk. */
+  flushed(): Promise<void> {
+    return this.#writes;
   }
 
   info() {
@@ -114,24 +132,37 @@ export class MappingApp implements AbciApplication {
     return { txResults, appHash };
   }
 
-  async commit() {
+  commit() {
     const machine = this.#requireMachine();
-    const started = performance.now();
     const pending = machine.takePendingWrites();
-    await this.#store.commit(pending);
-    this.#committedHeight = machine.height;
+    const height = machine.height;
+    this.#committedHeight = height;
     this.#committedAppHash = machine.appHash;
-    this.#log.debug({ height: machine.height, writes: pending.reduce((n, b) => n + b.writes.length, 0), ms: Math.round(performance.now() - started) }, 'state committed');
+    this.#writes = this.#writes.then(async () => {
+      if (this.#writeError) return;
+      const started = performance.now();
+      try {
+        await this.#store.commit(pending);
+        this.#durableHeight = height;
+        this.#log.debug({ height, writes: pending.reduce((n, b) => n + b.writes.length, 0), ms: Math.round(performance.now() - started) }, 'state written');
+      } catch (err) {
+        this.#writeError = err instanceof Error ? err : new Error(String(err));
+        this.#log.fatal({ height, err: this.#writeError.message }, 'writing committed state failed; stopping');
+      }
+    });
     return { retainHeight: 0n };
   }
 
   async query(request: RequestQuery) {
+    // Read-your-writes: a query sees every block committed before it.
+    await this.#writes;
+    this.#throwIfWriteFailed();
     const height = Number(request.height);
-    if (this.#machine === undefined) return { code: QueryCode.HEIGHT_UNAVAILABLE, log: 'chain not initialised yet', codespace: CODESPACE };
-    if (height > this.#committedHeight) {
-      return { code: QueryCode.HEIGHT_UNAVAILABLE, log: `height ${height} is not committed yet (latest ${this.#committedHeight})`, codespace: CODESPACE };
+    if (this.#machine === undefined || this.#durableHeight === 0) return { code: QueryCode.HEIGHT_UNAVAILABLE, log: 'chain not initialised yet', codespace: CODESPACE };
+    if (height > this.#durableHeight) {
+      return { code: QueryCode.HEIGHT_UNAVAILABLE, log: `height ${height} is not committed yet (latest ${this.#durableHeight})`, codespace: CODESPACE };
     }
-    const answerHeight = height === 0 ? this.#committedHeight : height;
+    const answerHeight = height === 0 ? this.#durableHeight : height;
     const reader: StateReader = height === 0
       ? { read: (key) => this.#store.readLatest(key) }
       : { read: (key) => this.#store.readAt(key, answerHeight) };
@@ -171,7 +202,12 @@ export class MappingApp implements AbciApplication {
   }
 
   #requireMachine(): MappingStateMachine {
+    this.#throwIfWriteFailed();
     if (this.#machine === undefined) throw new Error('block received before InitChain');
     return this.#machine;
+  }
+
+  #throwIfWriteFailed(): void {
+    if (this.#writeError) throw new Error(`committed state could not be written: ${this.#writeError.message}`);
   }
 }

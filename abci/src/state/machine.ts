@@ -50,7 +50,13 @@ export interface BlockResult {
   readonly appHash: Uint8Array;
 }
 
-/** A verified, state-independent view of a transaction, ready for the state rules. */
+/** A decoded transaction whose epoch, signer and signature have been checked. */
+interface VerifiedTx {
+  readonly tx: SignedTx;
+  readonly payloadHash: Uint8Array;
+}
+
+/** A verified transaction that also passed the expiry and replay checks at a given height. */
 interface AdmittedTx {
   readonly tx: SignedTx;
   readonly payloadHash: Uint8Array;
@@ -67,11 +73,12 @@ function ok(log: string, data: unknown, events: AbciEvent[]): ExecResult {
 }
 
 /**
- * Signature checks are pure functions of a transaction's bytes (members and chain id are fixed for the
- * chain), so their results are memoised by tx hash: a validator checks each tx in CheckTx and again in
- * FinalizeBlock, and verification is the most expensive step of both.
+ * Decoding and signature checks are pure functions of a transaction's bytes (members and chain id are
+ * fixed for the chain), so their results are memoised by tx hash: a validator checks each tx in CheckTx,
+ * in rechecks and again in FinalizeBlock, and verification is the most expensive step of all of them.
+ * The bound keeps memory flat; clearing it only costs recomputation.
  */
-const MEMO_LIMIT = 100_000;
+const MEMO_LIMIT = 50_000;
 
 function memoize<T>(memo: Map<string, T>, key: string, compute: () => T): T {
   if (memo.has(key)) return memo.get(key) as T;
@@ -89,7 +96,7 @@ export class MappingStateMachine {
   readonly #memberKeys: Map<number, Uint8Array>;
   readonly #ready = new MinHeap();
   readonly #expiry = new Map<number, string[]>();
-  readonly #signatureMemo = new Map<string, boolean>();
+  readonly #verifiedMemo = new Map<string, VerifiedTx | ExecResult>();
   readonly #attestationMemo = new Map<string, ExecResult | undefined>();
   readonly #pending: BlockWrites[] = [];
   #counters: CountersRecord;
@@ -214,6 +221,20 @@ export class MappingStateMachine {
   }
 
   #admit(bytes: Uint8Array, height: number): AdmittedTx | ExecResult {
+    const txHash = bytesToHex(sha256(bytes));
+    const verified = memoize(this.#verifiedMemo, txHash, () => this.#verify(bytes));
+    if ('code' in verified) return verified;
+    const { tx, payloadHash } = verified;
+    const { payload } = tx;
+    if (payload.expiresAtHeight < BigInt(height)) return reject(TxCode.EXPIRED, `transaction expired at height ${payload.expiresAtHeight}, block height is ${height}`);
+    const latest = BigInt(height + this.#params.max_tx_lifetime_blocks);
+    if (payload.expiresAtHeight > latest) return reject(TxCode.EXPIRY_TOO_FAR, `expires_at_height ${payload.expiresAtHeight} is beyond ${latest} (max lifetime ${this.#params.max_tx_lifetime_blocks} blocks)`);
+    if (this.#table.has(KEYS.seen(payloadHash))) return reject(TxCode.REPLAY, 'transaction payload was already committed');
+    return { tx, payloadHash, txHash };
+  }
+
+  /** The state-independent checks of a tx's bytes: decoding, epoch, signer and envelope signature. */
+  #verify(bytes: Uint8Array): VerifiedTx | ExecResult {
     let tx: SignedTx;
     try {
       tx = decodeSignedTx(bytes);
@@ -228,16 +249,10 @@ export class MappingStateMachine {
     if (payload.epoch !== BigInt(this.#epoch.id)) return reject(TxCode.WRONG_EPOCH, `transaction is for epoch ${payload.epoch}, the chain is in epoch ${this.#epoch.id}`);
     const signerKey = this.#memberKeys.get(payload.signerIndex);
     if (signerKey === undefined) return reject(TxCode.UNKNOWN_SIGNER, `signer index ${payload.signerIndex} is not a member of epoch ${this.#epoch.id}`);
-    if (payload.expiresAtHeight < BigInt(height)) return reject(TxCode.EXPIRED, `transaction expired at height ${payload.expiresAtHeight}, block height is ${height}`);
-    const latest = BigInt(height + this.#params.max_tx_lifetime_blocks);
-    if (payload.expiresAtHeight > latest) return reject(TxCode.EXPIRY_TOO_FAR, `expires_at_height ${payload.expiresAtHeight} is beyond ${latest} (max lifetime ${this.#params.max_tx_lifetime_blocks} blocks)`);
-    const memoKey = bytesToHex(sha256(bytes));
-    const signed = memoize(this.#signatureMemo, memoKey, () =>
-      verifySignature(signerKey, TX_SIGNATURE_TAG, txSignatureParts(this.#chainId, tx.payloadBytes), tx.signature));
-    if (!signed) return reject(TxCode.BAD_SIGNATURE, `signature does not verify for signer ${payload.signerIndex}`);
-    const payloadHash = sha256(tx.payloadBytes);
-    if (this.#table.has(KEYS.seen(payloadHash))) return reject(TxCode.REPLAY, 'transaction payload was already committed');
-    return { tx, payloadHash, txHash: memoKey };
+    if (!verifySignature(signerKey, TX_SIGNATURE_TAG, txSignatureParts(this.#chainId, tx.payloadBytes), tx.signature)) {
+      return reject(TxCode.BAD_SIGNATURE, `signature does not verify for signer ${payload.signerIndex}`);
+    }
+    return { tx, payloadHash: sha256(tx.payloadBytes) };
   }
 
   #assignKey(body: AssignKeyBody): ExecResult {
