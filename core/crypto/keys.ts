@@ -4,6 +4,7 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, EncodingError, hexToBytes } from '../encoding/bytes.js';
+import { parsePoint } from './point.js';
 import { keccak256 } from './hash.js';
 
 export class KeyError extends Error {
@@ -35,21 +36,10 @@ export function randomSecretKey(): Uint8Array {
  * the canonical uncompressed 65-byte form. Off-curve points and the identity are rejected.
  */
 export function parsePublicKey(input: string | Uint8Array): Uint8Array {
-  let bytes: Uint8Array;
   try {
-    bytes = typeof input === 'string' ? hexToBytes(input) : input;
+    return parsePoint(input, 'public key').toBytes(false);
   } catch (cause) {
-    throw new KeyError('public key is not valid hex', { cause });
-  }
-  if (bytes.length !== 33 && bytes.length !== 65) {
-    throw new KeyError(`public key must be 33 or 65 bytes, got ${bytes.length}`);
-  }
-  try {
-    const point = secp256k1.Point.fromBytes(bytes);
-    point.assertValidity();
-    return point.toBytes(false);
-  } catch (cause) {
-    throw new KeyError('public key is not a point on secp256k1', { cause });
+    throw new KeyError(cause instanceof Error ? cause.message : 'invalid public key', { cause });
   }
 }
 
