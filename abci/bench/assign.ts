@@ -211,7 +211,6 @@ async function run(app: NetworkApp): Promise<RunResult> {
 
 console.log(`bench:abci — ${TXS} txs, ${VALIDATORS} validators on loopback, timeout_commit ${TIMEOUT_COMMIT}, window ${WINDOW}`);
 const torus = await run('torus');
-if (process.env['BENCH_ONLY_TORUS']) process.exit(0);
 const kvstore = await run('kvstore');
 const round = (x: number) => Math.round(x * 10) / 10;
 console.log(`ratio torus/kvstore throughput: ${(torus.tps / kvstore.tps).toFixed(2)}`);

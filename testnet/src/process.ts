@@ -2,6 +2,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 
+// Children must not outlive the test, benchmark or launcher that started them, however it ends.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export class ManagedProcess {
   readonly name: string;
   readonly #command: string;
@@ -33,7 +39,11 @@ export class ManagedProcess {
     const child = spawn(this.#command, this.#args, { stdio: ['ignore', fd, fd], env: this.#env });
     closeSync(fd);
     this.#child = child;
-    this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    live.add(child);
+    this.#exited = new Promise((resolve) => child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }));
   }
 
   /** Sends a signal and waits for the process to exit (SIGKILL after `graceMs` if it does not). */
