@@ -1,27 +1,30 @@
 /**
  * bench:abci — AssignKey throughput and commit latency through a 4-validator torus-abci network, and the
- * same load through CometBFT's built-in kvstore application on an identically configured network, in one
- * run. Prints both, their ratio, and (last line) a JSON object with the figures.
+ * same load, on identically configured networks in the same run, through CometBFT's built-in kvstore
+ * (in-process, the required baseline) and through the same kvstore served over the ABCI socket by
+ * abci-cli (what any external application pays for the socket). Prints all three, the ratios, and (last
+ * line) a JSON object with the figures.
  *
- *   npm run bench:abci [-- --txs 3000 --validators 4 --window 1500]
+ *   npm run bench:abci [-- --txs 4000 --validators 4 --window 1500 --submitters 16 --batch 10]
  *
  * Method: all transactions are built and signed before the clock starts. They are submitted with
- * broadcast_tx_sync round-robin to every validator, keeping at most `window` submitted-but-uncommitted.
- * Commit time is when a poller sees the block containing the tx on validator 1. Throughput is
- * committed txs / (last commit - first submit).
+ * broadcast_tx_sync in JSON-RPC batches, round-robin to every validator, keeping at most `window`
+ * submitted-but-uncommitted. Commit time is when a poller sees the block containing the tx on validator 1.
+ * Throughput is committed txs / (last commit - first submit). CPU seconds per process kind are read from
+ * /proc for the measured interval.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { abciQuery, broadcastTxSync, rpcCall, status } from '../../core/comet/rpc.js';
+import { abciQuery, broadcastTxSync, broadcastTxSyncBatch, rpcCall, status } from '../../core/comet/rpc.js';
 import { attestKey, buildSignedTx } from '../../core/tx/build.js';
 import { MappingNetwork, type NetworkApp } from '../../testnet/src/mapping-network.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 const { values } = parseArgs({
-  options: { txs: { type: 'string', default: '3000' }, validators: { type: 'string', default: '4' }, window: { type: 'string', default: '1500' }, 'timeout-commit': { type: 'string', default: '300ms' }, recheck: { type: 'string', default: 'true' }, submitters: { type: 'string', default: '128' } },
+  options: { txs: { type: 'string', default: '4000' }, batch: { type: 'string', default: '10' }, validators: { type: 'string', default: '4' }, window: { type: 'string', default: '1500' }, 'timeout-commit': { type: 'string', default: '300ms' }, recheck: { type: 'string', default: 'true' }, submitters: { type: 'string', default: '16' } },
 });
 const TXS = Number(values.txs);
 const VALIDATORS = Number(values.validators);
@@ -29,6 +32,7 @@ const WINDOW = Number(values.window);
 const TIMEOUT_COMMIT = values['timeout-commit'] as string;
 const RECHECK = values.recheck === 'true';
 const SUBMITTERS = Number(values.submitters);
+const BATCH = Number(values.batch);
 
 /** CPU seconds (user+system) a process has used so far, from /proc (Linux); 0 where unavailable. */
 function cpuSeconds(pid: number | undefined): number {
@@ -106,7 +110,7 @@ async function prepareKeys(net: MappingNetwork): Promise<void> {
 }
 
 async function buildTxs(app: NetworkApp, net: MappingNetwork): Promise<Uint8Array[]> {
-  if (app === 'kvstore') {
+  if (app !== 'torus') {
     // Same size class as a signed AssignKey (about 120 bytes).
     return Array.from({ length: TXS }, (_, i) => new TextEncoder().encode(`user-${i}-${'x'.repeat(80)}=${'k'.repeat(24)}${i}`));
   }
@@ -126,6 +130,7 @@ async function measure(app: NetworkApp, net: MappingNetwork, txs: Uint8Array[]):
   let height = (await status(url1)).height;
   let done = false;
 
+  let pollerError: unknown;
   const poller = (async () => {
     while (!done) {
       const latest = (await status(url1)).height;
@@ -146,33 +151,45 @@ async function measure(app: NetworkApp, net: MappingNetwork, txs: Uint8Array[]):
       if (committed + rejected >= txs.length) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-  })();
+  })().catch((err: unknown) => {
+    pollerError = err;
+  });
 
   const cpuBefore = cpuNow(net);
   const start = performance.now();
   let next = 0;
   const submitters = Array.from({ length: SUBMITTERS }, async () => {
     while (next < txs.length) {
-      if (sentAt.size >= WINDOW) {
+      if (sentAt.size + BATCH > WINDOW) {
         await new Promise((resolve) => setTimeout(resolve, 5));
         continue;
       }
-      const i = next++;
-      const tx = txs[i] as Uint8Array;
-      const hash = sha256Hex(tx);
-      sentAt.set(hash, performance.now());
-      const answer = await broadcastTxSync(net.node((i % net.nodes.length) + 1).rpcUrl, tx);
-      if (answer.code !== 0) {
-        sentAt.delete(hash);
-        rejected++;
-      }
+      const from = next;
+      next = Math.min(txs.length, next + BATCH);
+      const batch = txs.slice(from, next);
+      const node = net.node((Math.floor(from / BATCH) % net.nodes.length) + 1);
+      const hashes = batch.map(sha256Hex);
+      const sent = performance.now();
+      for (const hash of hashes) sentAt.set(hash, sent);
+      const answers = await broadcastTxSyncBatch(node.rpcUrl, batch);
+      answers.forEach((answer, i) => {
+        if (answer instanceof Error || answer.code !== 0) {
+          sentAt.delete(hashes[i] as string);
+          rejected++;
+        }
+      });
     }
   });
-  await Promise.all(submitters);
-  const deadline = Date.now() + 120_000;
-  while (committed + rejected < txs.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  done = true;
-  await poller;
+  try {
+    await Promise.all(submitters);
+    const deadline = Date.now() + 120_000;
+    while (committed + rejected < txs.length && Date.now() < deadline && pollerError === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    done = true;
+    await poller;
+  }
+  if (pollerError !== undefined) throw pollerError;
+  if (committed + rejected < txs.length) throw new Error(`only ${committed} of ${txs.length} txs committed within 120 s`);
   if (app === 'torus') {
     // A block is visible over RPC slightly before the application has committed it.
     let assigned = -1;
@@ -199,7 +216,7 @@ async function run(app: NetworkApp): Promise<RunResult> {
     const txs = await buildTxs(app, net);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const result = await measure(app, net, txs);
-    console.log(`${app.padEnd(8)} ${result.committed} committed, ${result.rejected} rejected in ${result.seconds.toFixed(2)} s: ` +
+    console.log(`${app.padEnd(14)} ${result.committed} committed, ${result.rejected} rejected in ${result.seconds.toFixed(2)} s: ` +
       `${result.tps.toFixed(1)} tx/s, commit latency p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms; ` +
       `CPU s: cometbft ${result.cpu.cometbft.toFixed(1)}, app ${result.cpu.app.toFixed(1)}, client ${result.cpu.client.toFixed(1)}`);
     return result;
@@ -209,14 +226,19 @@ async function run(app: NetworkApp): Promise<RunResult> {
   }
 }
 
-console.log(`bench:abci — ${TXS} txs, ${VALIDATORS} validators on loopback, timeout_commit ${TIMEOUT_COMMIT}, window ${WINDOW}`);
+console.log(`bench:abci — ${TXS} txs, ${VALIDATORS} validators on loopback, timeout_commit ${TIMEOUT_COMMIT}, window ${WINDOW}, batches of ${BATCH}`);
 const torus = await run('torus');
 const kvstore = await run('kvstore');
+const kvstoreSocket = await run('kvstore-socket');
 const round = (x: number) => Math.round(x * 10) / 10;
-console.log(`ratio torus/kvstore throughput: ${(torus.tps / kvstore.tps).toFixed(2)}`);
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+console.log(`ratio torus/kvstore: ${ratio(torus.tps, kvstore.tps)}; torus/kvstore over the ABCI socket: ${ratio(torus.tps, kvstoreSocket.tps)}; ` +
+  `kvstore over the socket/built-in: ${ratio(kvstoreSocket.tps, kvstore.tps)}`);
 console.log(JSON.stringify({
-  assign_tps: round(torus.tps), kvstore_tps: round(kvstore.tps), ratio: Math.round((torus.tps / kvstore.tps) * 100) / 100,
+  assign_tps: round(torus.tps), kvstore_tps: round(kvstore.tps), ratio: ratio(torus.tps, kvstore.tps),
   assign_p50_ms: Math.round(torus.p50), assign_p99_ms: Math.round(torus.p99),
   kvstore_p50_ms: Math.round(kvstore.p50), kvstore_p99_ms: Math.round(kvstore.p99),
+  kvstore_socket_tps: round(kvstoreSocket.tps), ratio_vs_socket_kvstore: ratio(torus.tps, kvstoreSocket.tps),
+  cpu_ms_per_tx: { torus: round((torus.cpu.cometbft + torus.cpu.app + torus.cpu.client) * 1000 / torus.committed), kvstore: round((kvstore.cpu.cometbft + kvstore.cpu.client) * 1000 / kvstore.committed), kvstore_socket: round((kvstoreSocket.cpu.cometbft + kvstoreSocket.cpu.app + kvstoreSocket.cpu.client) * 1000 / kvstoreSocket.committed) },
   txs: TXS, validators: VALIDATORS, timeout_commit: TIMEOUT_COMMIT,
 }));

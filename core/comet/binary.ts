@@ -15,3 +15,12 @@ export function cometbftBinary(): string {
   }
   return candidate;
 }
+
+/** abci-cli of the same CometBFT release (`bash scripts/install-cometbft.sh abci-cli`); benchmarks only. */
+export function abciCliBinary(): string {
+  const candidate = process.env['ABCI_CLI_BIN'] ?? path.join(REPO_ROOT, '.tools/bin/abci-cli');
+  if (!existsSync(candidate)) {
+    throw new Error(`abci-cli not found at ${candidate}; install it with: bash scripts/install-cometbft.sh abci-cli`);
+  }
+  return candidate;
+}

@@ -62,6 +62,36 @@ export async function abciInfo(url: string): Promise<{ height: number; appHash: 
 }
 
 const BroadcastResult = z.object({ code: z.number(), log: z.string(), hash: z.string(), codespace: z.string().optional() });
+const BatchAnswer = z.array(z.object({ id: z.number(), result: BroadcastResult.optional(), error: z.object({ message: z.string().optional(), data: z.string().optional() }).optional() }));
+
+/**
+ * Submits several txs in one HTTP request (a JSON-RPC batch of broadcast_tx_sync). Answers come back in
+ * tx order; a tx the node refused at the RPC layer (e.g. already in its cache) is reported as an error.
+ */
+export async function broadcastTxSyncBatch(url: string, txs: readonly Uint8Array[]): Promise<Array<BroadcastAnswer | CometRpcError>> {
+  const firstId = nextId;
+  nextId += txs.length;
+  const body = txs.map((tx, i) => ({ jsonrpc: '2.0', id: firstId + i, method: 'broadcast_tx_sync', params: { tx: Buffer.from(tx).toString('base64') } }));
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  } catch (cause) {
+    throw new CometRpcError(`broadcast_tx_sync batch at ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  const json: unknown = await response.json();
+  if (!Array.isArray(json)) {
+    const error = (json as { error?: { message?: string; data?: string } }).error;
+    throw new CometRpcError(`broadcast_tx_sync batch of ${txs.length} at ${url} refused: ${error?.message ?? ''} ${error?.data ?? ''} ` +
+      '(CometBFT limits batches with rpc.max_request_batch_size, default 10)');
+  }
+  const answers = BatchAnswer.parse(json);
+  const byId = new Map(answers.map((a) => [a.id, a]));
+  return txs.map((_, i) => {
+    const a = byId.get(firstId + i);
+    if (a?.result) return { code: a.result.code, log: a.result.log, hash: a.result.hash, codespace: a.result.codespace ?? '' };
+    return new CometRpcError(`broadcast_tx_sync at ${url}: ${a?.error?.message ?? 'no answer'} ${a?.error?.data ?? ''}`.trim());
+  });
+}
 
 export interface BroadcastAnswer {
   readonly code: number;

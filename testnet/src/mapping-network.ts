@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { cometbftBinary, REPO_ROOT } from '../../core/comet/binary.js';
+import { abciCliBinary, cometbftBinary, REPO_ROOT } from '../../core/comet/binary.js';
 import { abciInfo, status } from '../../core/comet/rpc.js';
 import { setTomlValues } from '../../core/comet/toml.js';
 import { bytesToHex } from '../../core/encoding/bytes.js';
@@ -24,7 +24,11 @@ import type { TxContext } from '../../core/tx/build.js';
 import { ManagedProcess } from './process.js';
 import { freePorts } from './ports.js';
 
-export type NetworkApp = 'torus' | 'kvstore';
+/**
+ * torus: our torus-abci. kvstore: CometBFT's built-in kvstore, in-process (no ABCI socket).
+ * kvstore-socket: the same kvstore served by abci-cli over the ABCI socket, as torus-abci is.
+ */
+export type NetworkApp = 'torus' | 'kvstore' | 'kvstore-socket';
 
 export interface MappingNetworkOptions {
   readonly dir: string;
@@ -53,7 +57,7 @@ const NodeLayoutSchema = z.object({
 });
 const LayoutSchema = z.object({
   chainId: z.string(),
-  app: z.enum(['torus', 'kvstore']),
+  app: z.enum(['torus', 'kvstore', 'kvstore-socket']),
   epoch: z.number().int().positive(),
   n: z.number().int(),
   k: z.number().int(),
@@ -73,12 +77,15 @@ export class MappingNode {
     this.layout = layout;
     this.dir = dir;
     this.comet = new ManagedProcess(`cometbft-${layout.index}`, cometbftBinary(), ['start', '--home', path.join(dir, 'cometbft')], path.join(dir, 'cometbft.log'));
+    const logFile = path.join(dir, 'abci.log');
     this.abci = app === 'torus'
       ? new ManagedProcess(`torus-abci-${layout.index}`, process.execPath, [
         path.join(REPO_ROOT, 'dist/abci/src/main.js'), '--home', path.join(dir, 'abci'), '--listen', this.abciAddress,
         '--log-level', process.env['TORUS_ABCI_LOG_LEVEL'] ?? 'info',
-      ], path.join(dir, 'abci.log'))
-      : undefined;
+      ], logFile)
+      : app === 'kvstore-socket'
+        ? new ManagedProcess(`kvstore-${layout.index}`, abciCliBinary(), ['kvstore', '--address', this.abciAddress, '--log_level', 'error'], logFile)
+        : undefined;
   }
 
   get index(): number {
@@ -186,7 +193,7 @@ export class MappingNetwork {
       const configFile = path.join(cometHome, 'config/config.toml');
       const config = setTomlValues(readFileSync(configFile, 'utf8'), {
         moniker: `node${node.index}`,
-        proxy_app: app === 'torus' ? `tcp://127.0.0.1:${node.abciPort}` : 'kvstore',
+        proxy_app: app === 'kvstore' ? 'kvstore' : `tcp://127.0.0.1:${node.abciPort}`,
         log_level: 'state:info,*:error',
         'rpc.laddr': `tcp://127.0.0.1:${node.rpcPort}`,
         'p2p.laddr': `tcp://127.0.0.1:${node.p2pPort}`,
