@@ -5,13 +5,14 @@
  * abci-cli (what any external application pays for the socket). Prints all three, the ratios, and (last
  * line) a JSON object with the figures.
  *
- *   npm run bench:abci [-- --txs 4000 --validators 4 --window 1500 --submitters 16 --batch 10]
+ *   npm run bench:abci [-- --rounds 3 --txs 4000 --validators 4 --window 1500 --submitters 16 --batch 10]
  *
  * Method: all transactions are built and signed before the clock starts. They are submitted with
  * broadcast_tx_sync in JSON-RPC batches, round-robin to every validator, keeping at most `window`
  * submitted-but-uncommitted. Commit time is when a poller sees the block containing the tx on validator 1.
  * Throughput is committed txs / (last commit - first submit). CPU seconds per process kind are read from
- * /proc for the measured interval.
+ * /proc for the measured interval. Each network runs `rounds` measurements (fresh users each time) and
+ * the figures reported are medians over rounds; ratios are ratios of medians from this one run.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,8 +25,9 @@ import { MappingNetwork, type NetworkApp } from '../../testnet/src/mapping-netwo
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 const { values } = parseArgs({
-  options: { txs: { type: 'string', default: '4000' }, batch: { type: 'string', default: '10' }, validators: { type: 'string', default: '4' }, window: { type: 'string', default: '1500' }, 'timeout-commit': { type: 'string', default: '300ms' }, recheck: { type: 'string', default: 'true' }, submitters: { type: 'string', default: '16' } },
+  options: { rounds: { type: 'string', default: '3' }, txs: { type: 'string', default: '4000' }, batch: { type: 'string', default: '10' }, validators: { type: 'string', default: '4' }, window: { type: 'string', default: '1500' }, 'timeout-commit': { type: 'string', default: '300ms' }, recheck: { type: 'string', default: 'true' }, submitters: { type: 'string', default: '16' } },
 });
+const ROUNDS = Number(values.rounds);
 const TXS = Number(values.txs);
 const VALIDATORS = Number(values.validators);
 const WINDOW = Number(values.window);
@@ -79,21 +81,21 @@ function percentile(sorted: readonly number[], p: number): number {
 
 async function network(app: NetworkApp, dir: string): Promise<MappingNetwork> {
   const net = await MappingNetwork.open({
-    dir, validators: VALIDATORS, app, keyBufferTarget: TXS + 50, timeoutCommit: TIMEOUT_COMMIT, mempoolSize: 10_000,
+    dir, validators: VALIDATORS, app, keyBufferTarget: ROUNDS * TXS + 50, timeoutCommit: TIMEOUT_COMMIT, mempoolSize: 10_000,
     maxTxLifetimeBlocks: 100_000, mempoolRecheck: RECHECK,
   });
   await net.start();
   return net;
 }
 
-/** Fills the torus buffer with TXS ready keys (attested by k members), outside the measured run. */
+/** Fills the torus buffer with ROUNDS * TXS ready keys (attested by k members), outside the measured runs. */
 async function prepareKeys(net: MappingNetwork): Promise<void> {
   const { k, epoch } = net.layout;
   const signers = Array.from({ length: k }, (_, i) => net.node(i + 1).signer());
   const expires = BigInt((await status(net.node(1).rpcUrl)).height + 50_000);
   const point = () => secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
   const batch: Promise<unknown>[] = [];
-  for (let i = 0; i < TXS; i++) {
+  for (let i = 0; i < ROUNDS * TXS; i++) {
     const publicKey = point();
     const commitments = Array.from({ length: k }, point);
     const attestations = signers.map((s, j) => attestKey(s, j + 1, net.chainId, BigInt(epoch), BigInt(i), publicKey, commitments));
@@ -104,23 +106,23 @@ async function prepareKeys(net: MappingNetwork): Promise<void> {
   await Promise.all(batch);
   for (;;) {
     const { value } = await abciQuery(net.node(1).rpcUrl, '/buffer');
-    if ((value as { ready: number }).ready >= TXS) return;
+    if ((value as { ready: number }).ready >= ROUNDS * TXS) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
-async function buildTxs(app: NetworkApp, net: MappingNetwork): Promise<Uint8Array[]> {
+async function buildTxs(app: NetworkApp, net: MappingNetwork, round: number): Promise<Uint8Array[]> {
   if (app !== 'torus') {
     // Same size class as a signed AssignKey (about 120 bytes).
-    return Array.from({ length: TXS }, (_, i) => new TextEncoder().encode(`user-${i}-${'x'.repeat(80)}=${'k'.repeat(24)}${i}`));
+    return Array.from({ length: TXS }, (_, i) => new TextEncoder().encode(`user-${round}-${i}-${'x'.repeat(80)}=${'k'.repeat(24)}${i}`));
   }
   const expires = BigInt((await status(net.node(1).rpcUrl)).height + 50_000);
   const contexts = net.nodes.map((node) => net.txContext(node.index));
   return Array.from({ length: TXS }, (_, i) =>
-    buildSignedTx(contexts[i % contexts.length]!, { type: 'assign_key', verifier: 'google', verifierId: `user-${i}@example.com` }, expires));
+    buildSignedTx(contexts[i % contexts.length]!, { type: 'assign_key', verifier: 'google', verifierId: `user-${round}-${i}@example.com` }, expires));
 }
 
-async function measure(app: NetworkApp, net: MappingNetwork, txs: Uint8Array[]): Promise<RunResult> {
+async function measure(app: NetworkApp, net: MappingNetwork, txs: Uint8Array[], assignedBefore: number): Promise<RunResult> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   let rejected = 0;
@@ -193,11 +195,11 @@ async function measure(app: NetworkApp, net: MappingNetwork, txs: Uint8Array[]):
   if (app === 'torus') {
     // A block is visible over RPC slightly before the application has committed it.
     let assigned = -1;
-    for (let tries = 0; tries < 100 && assigned !== committed; tries++) {
+    for (let tries = 0; tries < 100 && assigned !== assignedBefore + committed; tries++) {
       assigned = ((await abciQuery(url1, '/buffer')).value as { assigned: number }).assigned;
-      if (assigned !== committed) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (assigned !== assignedBefore + committed) await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (assigned !== committed) throw new Error(`${committed} assignments were included in blocks but the state shows ${assigned}`);
+    if (assigned !== assignedBefore + committed) throw new Error(`${committed} assignments were included in blocks but the state shows ${assigned - assignedBefore}`);
   }
   const cpuAfter = cpuNow(net);
   latencies.sort((a, b) => a - b);
@@ -208,30 +210,54 @@ async function measure(app: NetworkApp, net: MappingNetwork, txs: Uint8Array[]):
   return { tps: committed / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), committed, rejected, seconds, cpu };
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function medianResult(results: readonly RunResult[]): RunResult {
+  return {
+    tps: median(results.map((r) => r.tps)), p50: median(results.map((r) => r.p50)), p99: median(results.map((r) => r.p99)),
+    committed: median(results.map((r) => r.committed)), rejected: median(results.map((r) => r.rejected)),
+    seconds: median(results.map((r) => r.seconds)),
+    cpu: {
+      cometbft: median(results.map((r) => r.cpu.cometbft)), app: median(results.map((r) => r.cpu.app)), client: median(results.map((r) => r.cpu.client)),
+    },
+  };
+}
+
 async function run(app: NetworkApp): Promise<RunResult> {
   const dir = mkdtempSync(path.join(tmpdir(), `bench-${app}-`));
   const net = await network(app, dir);
   try {
     if (app === 'torus') await prepareKeys(net);
-    const txs = await buildTxs(app, net);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const result = await measure(app, net, txs);
-    console.log(`${app.padEnd(14)} ${result.committed} committed, ${result.rejected} rejected in ${result.seconds.toFixed(2)} s: ` +
-      `${result.tps.toFixed(1)} tx/s, commit latency p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms; ` +
-      `CPU s: cometbft ${result.cpu.cometbft.toFixed(1)}, app ${result.cpu.app.toFixed(1)}, client ${result.cpu.client.toFixed(1)}`);
-    return result;
+    const results: RunResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const txs = await buildTxs(app, net, round);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const result = await measure(app, net, txs, round * TXS);
+      console.log(`${app.padEnd(14)} round ${round + 1}: ${result.committed} committed, ${result.rejected} rejected in ${result.seconds.toFixed(2)} s: ` +
+        `${result.tps.toFixed(1)} tx/s, commit latency p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms; ` +
+        `CPU s: cometbft ${result.cpu.cometbft.toFixed(1)}, app ${result.cpu.app.toFixed(1)}, client ${result.cpu.client.toFixed(1)}`);
+      results.push(result);
+    }
+    return medianResult(results);
   } finally {
     await net.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-console.log(`bench:abci — ${TXS} txs, ${VALIDATORS} validators on loopback, timeout_commit ${TIMEOUT_COMMIT}, window ${WINDOW}, batches of ${BATCH}`);
+console.log(`bench:abci — ${ROUNDS} rounds of ${TXS} txs, ${VALIDATORS} validators on loopback, timeout_commit ${TIMEOUT_COMMIT}, window ${WINDOW}, batches of ${BATCH}`);
 const torus = await run('torus');
 const kvstore = await run('kvstore');
 const kvstoreSocket = await run('kvstore-socket');
 const round = (x: number) => Math.round(x * 10) / 10;
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+for (const [name, r] of [['torus', torus], ['kvstore', kvstore], ['kvstore-socket', kvstoreSocket]] as const) {
+  console.log(`median ${name.padEnd(14)} ${r.tps.toFixed(1)} tx/s, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
+}
 console.log(`ratio torus/kvstore: ${ratio(torus.tps, kvstore.tps)}; torus/kvstore over the ABCI socket: ${ratio(torus.tps, kvstoreSocket.tps)}; ` +
   `kvstore over the socket/built-in: ${ratio(kvstoreSocket.tps, kvstore.tps)}`);
 console.log(JSON.stringify({
@@ -240,5 +266,5 @@ console.log(JSON.stringify({
   kvstore_p50_ms: Math.round(kvstore.p50), kvstore_p99_ms: Math.round(kvstore.p99),
   kvstore_socket_tps: round(kvstoreSocket.tps), ratio_vs_socket_kvstore: ratio(torus.tps, kvstoreSocket.tps),
   cpu_ms_per_tx: { torus: round((torus.cpu.cometbft + torus.cpu.app + torus.cpu.client) * 1000 / torus.committed), kvstore: round((kvstore.cpu.cometbft + kvstore.cpu.client) * 1000 / kvstore.committed), kvstore_socket: round((kvstoreSocket.cpu.cometbft + kvstoreSocket.cpu.app + kvstoreSocket.cpu.client) * 1000 / kvstoreSocket.committed) },
-  txs: TXS, validators: VALIDATORS, timeout_commit: TIMEOUT_COMMIT,
+  rounds: ROUNDS, txs: TXS, validators: VALIDATORS, timeout_commit: TIMEOUT_COMMIT,
 }));
