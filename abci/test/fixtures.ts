@@ -3,7 +3,13 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, utf8 } from '../../core/encoding/bytes.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { attestKey, buildSignedTx, type TxContext } from '../../core/tx/build.js';
-import type { TxBody } from '../../core/tx/types.js';
+import type { KeygenProposeBody, KeyPublishBody, ShareProof, TxBody } from '../../core/tx/types.js';
+import { Fn, randomScalar } from '../../core/crypto/scalar.js';
+import { evaluateBivariate, randomBivariate } from '../../core/crypto/polynomial.js';
+import { commitMatrix } from '../../core/crypto/pedersen.js';
+import { encodePoint } from '../../core/crypto/point.js';
+import { encodeProof, proveShareKnowledge } from '../../core/crypto/nizk.js';
+import { commitmentHash, READY_TAG, readyParts, shareProofContext } from '../../core/keygen/session.js';
 
 export const CHAIN_ID = 'torus-test-chain';
 
@@ -21,7 +27,7 @@ export function testEpoch(n = 5, k = 3, t = 1, id = 1): TestEpoch {
   return { id, n, k, t, signers };
 }
 
-export function genesisBytes(epoch: TestEpoch, keyBufferTarget = 4, maxTxLifetimeBlocks = 50): Uint8Array {
+export function genesisBytes(epoch: TestEpoch, keyBufferTarget = 4, maxTxLifetimeBlocks = 50, devAttestedKeys = true): Uint8Array {
   return utf8(JSON.stringify({
     epoch: {
       id: epoch.id, n: epoch.n, k: epoch.k, t: epoch.t,
@@ -29,6 +35,7 @@ export function genesisBytes(epoch: TestEpoch, keyBufferTarget = 4, maxTxLifetim
     },
     key_buffer_target: keyBufferTarget,
     max_tx_lifetime_blocks: maxTxLifetimeBlocks,
+    dev_attested_keys: devAttestedKeys,
   }));
 }
 
@@ -64,4 +71,54 @@ export function registerBody(epoch: TestEpoch, keyIndex: number, attesters: read
 export function registerTx(epoch: TestEpoch, keyIndex: number, attesters?: readonly number[], key?: RandomKey, expires = 40n): Uint8Array {
   const who = attesters ?? Array.from({ length: epoch.k }, (_, i) => i + 1);
   return buildSignedTx(ctx(epoch, 1), registerBody(epoch, keyIndex, who, key), expires);
+}
+
+/**
+ * A real key-generation outcome computed directly (the test oracle plays every dealer): the proposal of
+ * the given dealers with k+t signed readies each, and every node's share, from which publications are made.
+ */
+export interface KeygenOutcome {
+  readonly propose: KeygenProposeBody;
+  /** s_i, s'_i for node i (1-based). */
+  readonly shares: ReadonlyMap<number, { s: bigint; sPrime: bigint }>;
+  /** The secret key: Σ dealers' secrets. */
+  readonly secret: bigint;
+}
+
+export function keygenOutcome(epoch: TestEpoch, keyIndex: number, dealers: readonly number[], readers?: readonly number[]): KeygenOutcome {
+  const { n, k, t } = epoch;
+  const who = readers ?? Array.from({ length: k + t }, (_, i) => i + 1);
+  const shares = new Map<number, { s: bigint; sPrime: bigint }>();
+  for (let i = 1; i <= n; i++) shares.set(i, { s: 0n, sPrime: 0n });
+  let secret = 0n;
+  const dealings = dealers.map((dealer) => {
+    const s = randomScalar();
+    secret = Fn.add(secret, s);
+    const F = randomBivariate(s, k);
+    const Fp = randomBivariate(randomScalar(), k);
+    const C = commitMatrix(F, Fp, k);
+    for (let i = 1; i <= n; i++) {
+      const share = shares.get(i) as { s: bigint; sPrime: bigint };
+      shares.set(i, { s: Fn.add(share.s, evaluateBivariate(F, i, 0)), sPrime: Fn.add(share.sPrime, evaluateBivariate(Fp, i, 0)) });
+    }
+    const id = { epoch: BigInt(epoch.id), keyIndex: BigInt(keyIndex), dealer };
+    const parts = readyParts(CHAIN_ID, id, commitmentHash(CHAIN_ID, id, C));
+    return {
+      dealer,
+      commitment: C.flat().map((p) => encodePoint(p)),
+      readies: who.map((i) => ({ nodeIndex: i, signature: (epoch.signers[i - 1] as NodeSigner).sign(READY_TAG, parts) })),
+    };
+  });
+  return { propose: { type: 'keygen_propose', keyIndex: BigInt(keyIndex), dealings }, shares, secret };
+}
+
+/** Node i's share proof for a decided key. */
+export function shareProof(epoch: TestEpoch, keyIndex: number, outcome: KeygenOutcome, nodeIndex: number): ShareProof {
+  const share = outcome.shares.get(nodeIndex) as { s: bigint; sPrime: bigint };
+  const { statement, proof } = proveShareKnowledge(shareProofContext(CHAIN_ID, BigInt(epoch.id), BigInt(keyIndex), nodeIndex), share.s, share.sPrime);
+  return { nodeIndex, sharePublic: encodePoint(statement.gs), proof: encodeProof(proof) };
+}
+
+export function publishBody(epoch: TestEpoch, keyIndex: number, outcome: KeygenOutcome, nodes: readonly number[]): KeyPublishBody {
+  return { type: 'key_publish', keyIndex: BigInt(keyIndex), proofs: nodes.map((i) => shareProof(epoch, keyIndex, outcome, i)) };
 }

@@ -23,7 +23,7 @@ function tempDir(): string {
 
 async function withNetwork(validators: number, keyBufferTarget: number, fn: (network: MappingNetwork) => Promise<void>): Promise<void> {
   const dir = tempDir();
-  const network = await MappingNetwork.open({ dir, validators, keyBufferTarget });
+  const network = await MappingNetwork.open({ dir, validators, keyBufferTarget, devAttestedKeys: true });
   try {
     await network.start();
     await fn(network);

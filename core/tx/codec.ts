@@ -80,7 +80,56 @@ function decodeBody(raw: Record<string, unknown>): TxBody {
     });
     return { type: 'register_key', keyIndex: toBigint(register['key_index'], 'key_index'), publicKey, commitments, attestations };
   }
+  const propose = raw['keygen_propose'] as Record<string, unknown> | undefined;
+  if (propose !== undefined) {
+    const rawDealings = (propose['dealings'] ?? []) as Record<string, unknown>[];
+    if (rawDealings.length === 0 || rawDealings.length > LIMITS.maxNodes) throw new TxDecodeError('malformed', `keygen_propose has ${rawDealings.length} dealings`);
+    const dealings = rawDealings.map((d, i) => {
+      const dealer = indexField(d['dealer'], `dealings[${i}].dealer`);
+      const rawCommitment = (d['commitment'] ?? []) as unknown[];
+      if (rawCommitment.length === 0 || rawCommitment.length > LIMITS.maxNodes * LIMITS.maxNodes) {
+        throw new TxDecodeError('malformed', `dealings[${i}].commitment has ${rawCommitment.length} points`);
+      }
+      const commitment = rawCommitment.map((c, j) => pointField(c, `dealings[${i}].commitment[${j}]`));
+      const rawReadies = (d['readies'] ?? []) as Record<string, unknown>[];
+      if (rawReadies.length > LIMITS.maxNodes) throw new TxDecodeError('malformed', `dealings[${i}] has too many readies`);
+      const readies = rawReadies.map((r, j) => ({
+        nodeIndex: indexField(r['node_index'], `dealings[${i}].readies[${j}].node_index`),
+        signature: fixedBytes(r['signature'], 64, `dealings[${i}].readies[${j}].signature`),
+      }));
+      return { dealer, commitment, readies };
+    });
+    return { type: 'keygen_propose', keyIndex: toBigint(propose['key_index'], 'key_index'), dealings };
+  }
+  const publish = raw['key_publish'] as Record<string, unknown> | undefined;
+  if (publish !== undefined) {
+    const rawProofs = (publish['proofs'] ?? []) as Record<string, unknown>[];
+    if (rawProofs.length === 0 || rawProofs.length > LIMITS.maxNodes) throw new TxDecodeError('malformed', `key_publish has ${rawProofs.length} proofs`);
+    const proofs = rawProofs.map((p, i) => ({
+      nodeIndex: indexField(p['node_index'], `proofs[${i}].node_index`),
+      sharePublic: pointField(p['share_public'], `proofs[${i}].share_public`),
+      proof: fixedBytes(p['proof'], 96, `proofs[${i}].proof`),
+    }));
+    return { type: 'key_publish', keyIndex: toBigint(publish['key_index'], 'key_index'), proofs };
+  }
   throw new TxDecodeError('malformed', 'transaction has no body');
+}
+
+function indexField(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new TxDecodeError('malformed', `${field} must be >= 1`);
+  return value;
+}
+
+function fixedBytes(value: unknown, length: number, field: string): Uint8Array {
+  const bytes = bytesField(value, field);
+  if (bytes.length !== length) throw new TxDecodeError('malformed', `${field} must be ${length} bytes`);
+  return bytes;
+}
+
+function pointField(value: unknown, field: string): Uint8Array {
+  const bytes = bytesField(value, field);
+  if (!validCompressedPoint(bytes)) throw new TxDecodeError('malformed', `${field} is not a valid compressed point`);
+  return bytes;
 }
 
 export function decodeSignedTx(bytes: Uint8Array): SignedTx {
@@ -128,15 +177,34 @@ export function encodePayload(payload: TxPayload): Uint8Array {
     nonce: longOf(payload.nonce),
     expires_at_height: longOf(payload.expiresAtHeight),
   };
-  if (body.type === 'assign_key') {
-    message['assign_key'] = { verifier: body.verifier, verifier_id: body.verifierId };
-  } else {
-    message['register_key'] = {
-      key_index: longOf(body.keyIndex),
-      public_key: body.publicKey,
-      commitments: [...body.commitments],
-      attestations: body.attestations.map((a) => ({ node_index: a.nodeIndex, signature: a.signature })),
-    };
+  switch (body.type) {
+    case 'assign_key':
+      message['assign_key'] = { verifier: body.verifier, verifier_id: body.verifierId };
+      break;
+    case 'register_key':
+      message['register_key'] = {
+        key_index: longOf(body.keyIndex),
+        public_key: body.publicKey,
+        commitments: [...body.commitments],
+        attestations: body.attestations.map((a) => ({ node_index: a.nodeIndex, signature: a.signature })),
+      };
+      break;
+    case 'keygen_propose':
+      message['keygen_propose'] = {
+        key_index: longOf(body.keyIndex),
+        dealings: body.dealings.map((d) => ({
+          dealer: d.dealer,
+          commitment: [...d.commitment],
+          readies: d.readies.map((r) => ({ node_index: r.nodeIndex, signature: r.signature })),
+        })),
+      };
+      break;
+    case 'key_publish':
+      message['key_publish'] = {
+        key_index: longOf(body.keyIndex),
+        proofs: body.proofs.map((p) => ({ node_index: p.nodeIndex, share_public: p.sharePublic, proof: p.proof })),
+      };
+      break;
   }
   return TxPayloadType.encode(TxPayloadType.fromObject(message)).finish();
 }

@@ -24,6 +24,8 @@ message TxPayload {
   oneof body {
     AssignKey assign_key = 10;
     RegisterKey register_key = 11;
+    KeygenPropose keygen_propose = 12;
+    KeyPublish key_publish = 13;
   }
 }
 
@@ -45,6 +47,35 @@ message RegisterKey {
 message KeyAttestation {
   uint32 node_index = 1;
   bytes signature = 2;  // over "torus/mapping/key-attestation/v1" (see keyAttestationParts)
+}
+
+// Key generation, step 1: the set of completed dealings for a key. The first valid proposal decides.
+message KeygenPropose {
+  uint64 key_index = 1;
+  repeated ProposedDealing dealings = 2;   // at least k+t distinct dealers
+}
+
+message ProposedDealing {
+  uint32 dealer = 1;
+  repeated bytes commitment = 2;           // k*k compressed points, row-major: C[j][l] at j*k+l
+  repeated ReadyAttestation readies = 3;   // at least k+t distinct members
+}
+
+message ReadyAttestation {
+  uint32 node_index = 1;
+  bytes signature = 2;  // over "torus/keygen/ready/v1" (see core/keygen/session.ts readyParts)
+}
+
+// Key generation, step 2: k proofs of knowledge of shares of the decided key; fixes its public key.
+message KeyPublish {
+  uint64 key_index = 1;
+  repeated ShareProof proofs = 2;          // exactly k distinct members
+}
+
+message ShareProof {
+  uint32 node_index = 1;
+  bytes share_public = 2;  // g^{s_i}, 33-byte compressed
+  bytes proof = 3;         // 96-byte NIZK (core/crypto/nizk.ts) for (g^{s_i}, D(i)) in shareProofContext
 }
 `;
 

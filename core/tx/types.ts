@@ -11,6 +11,8 @@ export const LIMITS = {
   maxVerifierIdBytes: 1024,
   maxAttestations: 256,
   maxCommitments: 256,
+  /** Dealings per proposal and readies per dealing are at most n; n is at most this. */
+  maxNodes: 64,
 } as const;
 
 export interface AssignKeyBody {
@@ -34,7 +36,39 @@ export interface RegisterKeyBody {
   readonly attestations: readonly KeyAttestation[];
 }
 
-export type TxBody = AssignKeyBody | RegisterKeyBody;
+export interface ReadyAttestation {
+  readonly nodeIndex: number;
+  readonly signature: Uint8Array;
+}
+
+export interface ProposedDealing {
+  readonly dealer: number;
+  /** k*k compressed points, row-major; each validated as a point, the count is checked against k by the state. */
+  readonly commitment: readonly Uint8Array[];
+  readonly readies: readonly ReadyAttestation[];
+}
+
+export interface KeygenProposeBody {
+  readonly type: 'keygen_propose';
+  readonly keyIndex: bigint;
+  readonly dealings: readonly ProposedDealing[];
+}
+
+export interface ShareProof {
+  readonly nodeIndex: number;
+  /** g^{s_i}, 33-byte compressed, validated. */
+  readonly sharePublic: Uint8Array;
+  /** 96 bytes. */
+  readonly proof: Uint8Array;
+}
+
+export interface KeyPublishBody {
+  readonly type: 'key_publish';
+  readonly keyIndex: bigint;
+  readonly proofs: readonly ShareProof[];
+}
+
+export type TxBody = AssignKeyBody | RegisterKeyBody | KeygenProposeBody | KeyPublishBody;
 
 export interface TxPayload {
   readonly epoch: bigint;

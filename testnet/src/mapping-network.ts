@@ -45,6 +45,8 @@ export interface MappingNetworkOptions {
   readonly mempoolSize?: number;
   /** CometBFT mempool.recheck (default true). */
   readonly mempoolRecheck?: boolean;
+  /** Tests and benchmarks: accept member-attested keys (RegisterKey) without key generation. */
+  readonly devAttestedKeys?: boolean;
 }
 
 const NodeLayoutSchema = z.object({
@@ -182,6 +184,7 @@ export class MappingNetwork {
         epoch: { id: epoch, n, k, t, members: nodes.map((node) => ({ index: node.index, public_key: node.publicKey })) },
         key_buffer_target: options.keyBufferTarget ?? 100,
         max_tx_lifetime_blocks: options.maxTxLifetimeBlocks ?? 1000,
+        dev_attested_keys: options.devAttestedKeys ?? false,
       },
     };
     writeFileSync(path.join(dir, 'genesis.json'), JSON.stringify(genesis, null, 2) + '\n');

@@ -22,6 +22,10 @@ export const TxCode = {
   INSUFFICIENT_ATTESTATIONS: 14,
   DUPLICATE_PUBLIC_KEY: 15,
   NOT_INITIALISED: 16,
+  INVALID_PROPOSAL: 17,
+  KEY_NOT_DECIDED: 18,
+  INVALID_SHARE_PROOF: 19,
+  ATTESTED_KEYS_DISABLED: 20,
 } as const;
 
 export type TxCodeValue = (typeof TxCode)[keyof typeof TxCode];

@@ -24,6 +24,11 @@ export const GenesisAppStateSchema = z.object({
   }).strict(),
   key_buffer_target: z.number().int().nonnegative().max(1_000_000).default(DEFAULT_KEY_BUFFER_TARGET),
   max_tx_lifetime_blocks: z.number().int().positive().max(1_000_000).default(DEFAULT_MAX_TX_LIFETIME_BLOCKS),
+  /**
+   * Tests and benchmarks only: accept keys attested by k members (RegisterKey) without key generation.
+   * Such keys are known in full to whoever made them; a production chain must leave this off.
+   */
+  dev_attested_keys: z.boolean().default(false),
 }).strict();
 
 export type GenesisAppState = z.input<typeof GenesisAppStateSchema>;
@@ -46,7 +51,7 @@ export function parseGenesisAppState(bytes: Uint8Array): ValidGenesis {
   }
   const parsed = GenesisAppStateSchema.safeParse(json);
   if (!parsed.success) throw new GenesisError(`invalid app_state: ${z.prettifyError(parsed.error)}`);
-  const { epoch, key_buffer_target, max_tx_lifetime_blocks } = parsed.data;
+  const { epoch, key_buffer_target, max_tx_lifetime_blocks, dev_attested_keys } = parsed.data;
   const broken = thresholdError(epoch);
   if (broken !== undefined) throw new GenesisError(`invalid epoch thresholds: ${broken}`);
   if (epoch.members.length !== epoch.n) throw new GenesisError(`epoch has n=${epoch.n} but ${epoch.members.length} members`);
@@ -67,6 +72,6 @@ export function parseGenesisAppState(bytes: Uint8Array): ValidGenesis {
   });
   return {
     epoch: { id: epoch.id, n: epoch.n, k: epoch.k, t: epoch.t, members },
-    params: { key_buffer_target, max_tx_lifetime_blocks },
+    params: { key_buffer_target, max_tx_lifetime_blocks, dev_attested_keys },
   };
 }

@@ -11,7 +11,11 @@ import { sha256 } from '../../../core/crypto/hash.js';
 import { checksumAddress, ethereumAddress } from '../../../core/crypto/keys.js';
 import { verifySignature } from '../../../core/crypto/signature.js';
 import { decodeSignedTx, keyAttestationParts, TxDecodeError, txSignatureParts } from '../../../core/tx/codec.js';
-import { KEY_ATTESTATION_TAG, TX_SIGNATURE_TAG, type AssignKeyBody, type RegisterKeyBody, type SignedTx } from '../../../core/tx/types.js';
+import {
+  KEY_ATTESTATION_TAG, TX_SIGNATURE_TAG, type AssignKeyBody, type KeygenProposeBody, type KeyPublishBody, type RegisterKeyBody,
+  type SignedTx, type TxBody,
+} from '../../../core/tx/types.js';
+import { checkProposal, checkPublication, isFailure, type Decision, type EpochContext, type RuleFailure } from './keygen-rules.js';
 import { TxCode, type TxCodeValue } from './codes.js';
 import { parseGenesisAppState } from './genesis.js';
 import { MinHeap } from './min-heap.js';
@@ -68,6 +72,8 @@ function reject(code: TxCodeValue, log: string): ExecResult {
   return { code, log, events: [] };
 }
 
+const fail = (code: TxCodeValue, log: string): RuleFailure => ({ code, log });
+
 function ok(log: string, data: unknown, events: AbciEvent[]): ExecResult {
   return { code: TxCode.OK, log, data: utf8(JSON.stringify(data)), events };
 }
@@ -97,7 +103,7 @@ export class MappingStateMachine {
   readonly #ready = new MinHeap();
   readonly #expiry = new Map<number, string[]>();
   readonly #verifiedMemo = new Map<string, VerifiedTx | ExecResult>();
-  readonly #attestationMemo = new Map<string, ExecResult | undefined>();
+  readonly #ruleMemo = new Map<string, RuleFailure | Decision | { publicKey: Uint8Array } | { verified: true }>();
   readonly #pending: BlockWrites[] = [];
   #counters: CountersRecord;
   #height: number;
@@ -189,12 +195,8 @@ export class MappingStateMachine {
   checkTx(bytes: Uint8Array): ExecResult {
     const admitted = this.#admit(bytes, this.#height + 1);
     if ('code' in admitted) return admitted;
-    const body = admitted.tx.payload.body;
-    if (body.type === 'register_key') {
-      const problem = this.#registerKeyProblem(body, admitted.txHash);
-      if (problem) return problem;
-    }
-    return { code: TxCode.OK, log: 'ok', events: [] };
+    const checked = this.#check(admitted.tx.payload.body, admitted.txHash);
+    return isFailure(checked) ? reject(checked.code as TxCodeValue, checked.log) : { code: TxCode.OK, log: 'ok', events: [] };
   }
 
   finalizeBlock(height: number, txs: readonly Uint8Array[]): BlockResult {
@@ -209,8 +211,8 @@ export class MappingStateMachine {
   #deliver(bytes: Uint8Array, height: number): ExecResult {
     const admitted = this.#admit(bytes, height);
     if ('code' in admitted) return admitted;
-    const body = admitted.tx.payload.body;
-    const result = body.type === 'assign_key' ? this.#assignKey(body) : this.#registerKey(body, admitted.txHash);
+    const checked = this.#check(admitted.tx.payload.body, admitted.txHash);
+    const result = isFailure(checked) ? reject(checked.code as TxCodeValue, checked.log) : checked.apply();
     if (result.code === TxCode.OK) {
       const seenKey = KEYS.seen(admitted.payloadHash);
       const expiresAt = Number(admitted.tx.payload.expiresAtHeight);
@@ -276,59 +278,111 @@ export class MappingStateMachine {
     return { key_index: keyIndex, public_key: record.public_key, address: record.address, created };
   }
 
-  #registerKeyProblem(body: RegisterKeyBody, txHash: string): ExecResult | undefined {
-    if (body.keyIndex > BigInt(Number.MAX_SAFE_INTEGER)) return reject(TxCode.KEY_NOT_GENERATING, `key index ${body.keyIndex} is not being generated`);
-    const record = this.#table.get<KeyRecord>(KEYS.key(Number(body.keyIndex)));
+  /**
+   * The state-dependent checks of a transaction body (with the expensive, state-independent parts memoised
+   * per tx hash). Returns a failure, or the way to apply the body, which FinalizeBlock calls and CheckTx
+   * does not.
+   */
+  #check(body: TxBody, txHash: string): RuleFailure | { apply: () => ExecResult } {
+    switch (body.type) {
+      case 'assign_key':
+        return { apply: () => this.#assignKey(body) };
+      case 'register_key':
+        return this.#checkRegisterKey(body, txHash);
+      case 'keygen_propose':
+        return this.#checkProposal(body, txHash);
+      case 'key_publish':
+        return this.#checkPublication(body, txHash);
+    }
+  }
+
+  #keyRecord(keyIndex: bigint): KeyRecord | undefined {
+    return keyIndex > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : this.#table.get<KeyRecord>(KEYS.key(Number(keyIndex)));
+  }
+
+  #checkProposal(body: KeygenProposeBody, txHash: string): RuleFailure | { apply: () => ExecResult } {
+    const record = this.#keyRecord(body.keyIndex);
     if (record === undefined || record.status !== 'generating') {
-      return reject(TxCode.KEY_NOT_GENERATING, `key index ${body.keyIndex} is ${record ? `already ${record.status}` : 'not scheduled for generation'}`);
+      return fail(TxCode.KEY_NOT_GENERATING, `key index ${body.keyIndex} is ${record ? `already ${record.status}` : 'not scheduled for generation'}`);
+    }
+    const decision = memoize(this.#ruleMemo, txHash, () => checkProposal(this.#epochContext(), body));
+    if (isFailure(decision)) return decision;
+    const { dealers, commitments } = decision as Decision;
+    return {
+      apply: () => {
+        this.#table.put(KEYS.key(record.index), { ...record, status: 'decided', dealers, commitments });
+        return ok('dealings decided', { key_index: record.index, dealers }, [
+          { type: 'torus.keygen_decided', attributes: [{ key: 'key_index', value: String(record.index), index: true }] },
+        ]);
+      },
+    };
+  }
+
+  #checkPublication(body: KeyPublishBody, txHash: string): RuleFailure | { apply: () => ExecResult } {
+    const record = this.#keyRecord(body.keyIndex);
+    if (record === undefined || record.status !== 'decided' || record.commitments === undefined) {
+      return fail(TxCode.KEY_NOT_DECIDED, `key index ${body.keyIndex} is ${record ? record.status : 'not scheduled for generation'}, not decided`);
+    }
+    const commitments = record.commitments;
+    const published = memoize(this.#ruleMemo, txHash, () => checkPublication(this.#epochContext(), commitments, body));
+    if (isFailure(published)) return published;
+    const { publicKey } = published as { publicKey: Uint8Array };
+    if (this.#table.has(KEYS.pubkey(publicKey))) return fail(TxCode.DUPLICATE_PUBLIC_KEY, 'public key is already registered for another key index');
+    return { apply: () => this.#markReady(record, publicKey, commitments) };
+  }
+
+  #checkRegisterKey(body: RegisterKeyBody, txHash: string): RuleFailure | { apply: () => ExecResult } {
+    if (!this.#params.dev_attested_keys) {
+      return fail(TxCode.ATTESTED_KEYS_DISABLED, 'RegisterKey (attested keys) is disabled on this chain; keys come from key generation');
+    }
+    const record = this.#keyRecord(body.keyIndex);
+    if (record === undefined || record.status !== 'generating') {
+      return fail(TxCode.KEY_NOT_GENERATING, `key index ${body.keyIndex} is ${record ? `already ${record.status}` : 'not scheduled for generation'}`);
     }
     if (body.commitments.length !== this.#epoch.k) {
-      return reject(TxCode.INVALID_KEY, `expected k=${this.#epoch.k} commitments, got ${body.commitments.length}`);
+      return fail(TxCode.INVALID_KEY, `expected k=${this.#epoch.k} commitments, got ${body.commitments.length}`);
     }
-    if (this.#table.has(KEYS.pubkey(body.publicKey))) return reject(TxCode.DUPLICATE_PUBLIC_KEY, 'public key is already registered for another key index');
+    if (this.#table.has(KEYS.pubkey(body.publicKey))) return fail(TxCode.DUPLICATE_PUBLIC_KEY, 'public key is already registered for another key index');
     const attesters = new Set<number>();
     for (const attestation of body.attestations) {
       const memberKey = this.#memberKeys.get(attestation.nodeIndex);
-      if (memberKey === undefined) return reject(TxCode.INVALID_ATTESTATION, `attestation by non-member index ${attestation.nodeIndex}`);
-      if (attesters.has(attestation.nodeIndex)) return reject(TxCode.INVALID_ATTESTATION, `two attestations by node ${attestation.nodeIndex}`);
+      if (memberKey === undefined) return fail(TxCode.INVALID_ATTESTATION, `attestation by non-member index ${attestation.nodeIndex}`);
+      if (attesters.has(attestation.nodeIndex)) return fail(TxCode.INVALID_ATTESTATION, `two attestations by node ${attestation.nodeIndex}`);
       attesters.add(attestation.nodeIndex);
     }
     if (attesters.size < this.#epoch.k) {
-      return reject(TxCode.INSUFFICIENT_ATTESTATIONS, `key needs attestations by k=${this.#epoch.k} members, got ${attesters.size}`);
+      return fail(TxCode.INSUFFICIENT_ATTESTATIONS, `key needs attestations by k=${this.#epoch.k} members, got ${attesters.size}`);
     }
-    return memoize(this.#attestationMemo, txHash, () => this.#verifyAttestations(body));
+    const verified = memoize(this.#ruleMemo, txHash, () => this.#verifyAttestations(body) ?? { verified: true as const });
+    if (isFailure(verified)) return verified;
+    return { apply: () => this.#markReady(record, body.publicKey, body.commitments.map(bytesToHex)) };
   }
 
-  #verifyAttestations(body: RegisterKeyBody): ExecResult | undefined {
+  #verifyAttestations(body: RegisterKeyBody): RuleFailure | undefined {
     const parts = keyAttestationParts(this.#chainId, BigInt(this.#epoch.id), body.keyIndex, body.publicKey, body.commitments);
     for (const attestation of body.attestations) {
       const memberKey = this.#memberKeys.get(attestation.nodeIndex) as Uint8Array;
       if (!verifySignature(memberKey, KEY_ATTESTATION_TAG, parts, attestation.signature)) {
-        return reject(TxCode.INVALID_ATTESTATION, `attestation by node ${attestation.nodeIndex} does not verify`);
+        return fail(TxCode.INVALID_ATTESTATION, `attestation by node ${attestation.nodeIndex} does not verify`);
       }
     }
     return undefined;
   }
 
-  #registerKey(body: RegisterKeyBody, txHash: string): ExecResult {
-    const problem = this.#registerKeyProblem(body, txHash);
-    if (problem) return problem;
-    const keyIndex = Number(body.keyIndex);
-    const record = this.#table.get<KeyRecord>(KEYS.key(keyIndex)) as KeyRecord;
+  #epochContext(): EpochContext {
+    return { chainId: this.#chainId, epoch: this.#epoch, memberKeys: this.#memberKeys };
+  }
+
+  /** A key's public key is fixed: it joins the ready buffer. */
+  #markReady(record: KeyRecord, publicKey: Uint8Array, commitments: string[]): ExecResult {
     // Derived once here, so assignments and lookups never decompress the key again.
-    const address = checksumAddress(ethereumAddress(body.publicKey));
-    this.#table.put(KEYS.key(keyIndex), {
-      ...record,
-      status: 'ready',
-      public_key: bytesToHex(body.publicKey),
-      address,
-      commitments: body.commitments.map(bytesToHex),
-    });
-    this.#table.put(KEYS.pubkey(body.publicKey), { key_index: keyIndex } satisfies PubkeyRecord);
-    this.#ready.push(keyIndex);
+    const address = checksumAddress(ethereumAddress(publicKey));
+    this.#table.put(KEYS.key(record.index), { ...record, status: 'ready', public_key: bytesToHex(publicKey), address, commitments });
+    this.#table.put(KEYS.pubkey(publicKey), { key_index: record.index } satisfies PubkeyRecord);
+    this.#ready.push(record.index);
     this.#setCounters({ ...this.#counters, generating: this.#counters.generating - 1, ready: this.#counters.ready + 1 });
-    return ok('key ready', { key_index: keyIndex, address }, [
-      { type: 'torus.key_ready', attributes: [{ key: 'key_index', value: String(keyIndex), index: true }] },
+    return ok('key ready', { key_index: record.index, public_key: bytesToHex(publicKey), address }, [
+      { type: 'torus.key_ready', attributes: [{ key: 'key_index', value: String(record.index), index: true }] },
     ]);
   }
 

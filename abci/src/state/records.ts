@@ -4,9 +4,9 @@
  *
  *   chain                 {chain_id}
  *   epoch                 {id, n, k, t, members: [{index, address, public_key}]}
- *   params                {key_buffer_target, max_tx_lifetime_blocks}
+ *   params                {key_buffer_target, max_tx_lifetime_blocks, dev_attested_keys}
  *   counters              {next_index, generating, ready, assigned}
- *   key/<index:16 hex>    {index, epoch, status, public_key?, address?, commitments?, assigned_to?}
+ *   key/<index:16 hex>    {index, epoch, status, public_key?, address?, dealers?, commitments?, assigned_to?}
  *   user/<sha256:64 hex>  {verifier, verifier_id, key_indexes}
  *   pubkey/<33B hex>      {key_index}
  *   seen/<sha256:64 hex>  {expires_at_height}   replay protection, pruned after expiry
@@ -41,6 +41,8 @@ export type EpochRecord = z.infer<typeof EpochRecord>;
 export const ParamsRecord = z.object({
   key_buffer_target: index,
   max_tx_lifetime_blocks: z.number().int().positive(),
+  /** Accept RegisterKey (keys attested by k members) instead of generated keys: tests and benchmarks only. */
+  dev_attested_keys: z.boolean(),
 }).strict();
 export type ParamsRecord = z.infer<typeof ParamsRecord>;
 
@@ -52,7 +54,8 @@ export const CountersRecord = z.object({
 }).strict();
 export type CountersRecord = z.infer<typeof CountersRecord>;
 
-export const KeyStatus = z.enum(['generating', 'ready', 'assigned']);
+/** generating: scheduled for key generation; decided: its set of dealings is agreed; ready: public key fixed. */
+export const KeyStatus = z.enum(['generating', 'decided', 'ready', 'assigned']);
 export type KeyStatus = z.infer<typeof KeyStatus>;
 
 export const Assignee = z.object({ verifier: z.string(), verifier_id: z.string() }).strict();
@@ -64,6 +67,9 @@ export const KeyRecord = z.object({
   status: KeyStatus,
   public_key: hex(33).optional(),
   address: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional(),
+  /** The dealers of the decided set of dealings. */
+  dealers: z.array(z.number().int().positive()).optional(),
+  /** D: the combined Pedersen commitment polynomial (k points); share i is committed by D(i). */
   commitments: z.array(hex(33)).optional(),
   assigned_to: Assignee.optional(),
 }).strict();

@@ -1,0 +1,112 @@
+/**
+ * Validation of the key-generation transactions against the epoch (n, k, t) — pure functions of the
+ * transaction and the epoch, so their results can be memoised per transaction like signatures.
+ *
+ * KeygenPropose: at least k+t distinct member dealers; each dealing's commitment is k×k points and carries
+ *   ready signatures by at least k+t distinct members over (chain, epoch, key index, dealer, commitment
+ *   hash). k+t readies mean at least k honest nodes are ready, so every honest node completes the dealing.
+ * KeyPublish: exactly k share proofs by distinct members, each a NIZK that the node knows the share
+ *   committed at D(i), where D is the decided set's combined column-0 commitment; the public key is the
+ *   Lagrange interpolation of the k values g^{s_i} at 0.
+ */
+import { bytesToHex, hexToBytes } from '../../../core/encoding/bytes.js';
+import { verifySignature } from '../../../core/crypto/signature.js';
+import { combineColumnZero, commitmentAt, type CommitmentMatrix } from '../../../core/crypto/pedersen.js';
+import { decodeProof, verifyShareKnowledge } from '../../../core/crypto/nizk.js';
+import { interpolateInExponent } from '../../../core/crypto/polynomial.js';
+import { encodePoint, parsePoint, type Point } from '../../../core/crypto/point.js';
+import { commitmentHash, readyParts, READY_TAG, shareProofContext } from '../../../core/keygen/session.js';
+import type { KeygenProposeBody, KeyPublishBody } from '../../../core/tx/types.js';
+import { TxCode } from './codes.js';
+import type { EpochRecord } from './records.js';
+
+export interface RuleFailure {
+  readonly code: number;
+  readonly log: string;
+}
+
+export interface EpochContext {
+  readonly chainId: string;
+  readonly epoch: EpochRecord;
+  readonly memberKeys: ReadonlyMap<number, Uint8Array>;
+}
+
+export interface Decision {
+  readonly dealers: number[];
+  /** D as 33-byte compressed hex points. */
+  readonly commitments: string[];
+}
+
+const fail = (code: number, log: string): RuleFailure => ({ code, log });
+
+export function checkProposal(ctx: EpochContext, body: KeygenProposeBody): Decision | RuleFailure {
+  const { n, k, t, id: epochId } = ctx.epoch;
+  const need = k + t;
+  const dealers = body.dealings.map((d) => d.dealer);
+  if (new Set(dealers).size !== dealers.length) return fail(TxCode.INVALID_PROPOSAL, 'a dealer appears twice');
+  if (dealers.length < need) return fail(TxCode.INVALID_PROPOSAL, `a proposal needs k+t=${need} dealings, got ${dealers.length}`);
+  const matrices: CommitmentMatrix[] = [];
+  for (const dealing of body.dealings) {
+    if (!ctx.memberKeys.has(dealing.dealer) || dealing.dealer > n) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer} is not a member`);
+    if (dealing.commitment.length !== k * k) {
+      return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: commitment has ${dealing.commitment.length} points, expected k*k=${k * k}`);
+    }
+    const points = dealing.commitment.map((bytes) => parsePoint(bytes));
+    const matrix = Array.from({ length: k }, (_, j) => points.slice(j * k, (j + 1) * k));
+    const id = { epoch: BigInt(epochId), keyIndex: body.keyIndex, dealer: dealing.dealer };
+    const digest = commitmentHash(ctx.chainId, id, matrix);
+    const parts = readyParts(ctx.chainId, id, digest);
+    const readers = new Set<number>();
+    for (const ready of dealing.readies) {
+      const key = ctx.memberKeys.get(ready.nodeIndex);
+      if (key === undefined) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: ready by non-member ${ready.nodeIndex}`);
+      if (readers.has(ready.nodeIndex)) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: two readies by node ${ready.nodeIndex}`);
+      if (!verifySignature(key, READY_TAG, parts, ready.signature)) {
+        return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: ready signature by node ${ready.nodeIndex} does not verify`);
+      }
+      readers.add(ready.nodeIndex);
+    }
+    if (readers.size < need) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: needs k+t=${need} readies, got ${readers.size}`);
+    matrices.push(matrix);
+  }
+  let combined: Point[];
+  try {
+    combined = combineColumnZero(matrices, k);
+  } catch (err) {
+    return fail(TxCode.INVALID_PROPOSAL, `combined commitment is invalid: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { dealers: [...dealers].sort((a, b) => a - b), commitments: combined.map((p) => bytesToHex(encodePoint(p))) };
+}
+
+export function checkPublication(ctx: EpochContext, commitmentsHex: readonly string[], body: KeyPublishBody): { publicKey: Uint8Array } | RuleFailure {
+  const { k, id: epochId } = ctx.epoch;
+  if (body.proofs.length !== k) return fail(TxCode.INVALID_SHARE_PROOF, `a publication needs exactly k=${k} share proofs, got ${body.proofs.length}`);
+  const D = commitmentsHex.map((hex) => parsePoint(hexToBytes(hex)));
+  const seen = new Set<number>();
+  const points: Array<{ index: bigint; value: Point }> = [];
+  for (const entry of body.proofs) {
+    if (!ctx.memberKeys.has(entry.nodeIndex)) return fail(TxCode.INVALID_SHARE_PROOF, `share proof by non-member ${entry.nodeIndex}`);
+    if (seen.has(entry.nodeIndex)) return fail(TxCode.INVALID_SHARE_PROOF, `two share proofs by node ${entry.nodeIndex}`);
+    seen.add(entry.nodeIndex);
+    const gs = parsePoint(entry.sharePublic);
+    let valid = false;
+    try {
+      valid = verifyShareKnowledge(
+        shareProofContext(ctx.chainId, BigInt(epochId), body.keyIndex, entry.nodeIndex),
+        { gs, commitment: commitmentAt(D, k, entry.nodeIndex) },
+        decodeProof(entry.proof),
+      );
+    } catch {
+      valid = false;
+    }
+    if (!valid) return fail(TxCode.INVALID_SHARE_PROOF, `share proof by node ${entry.nodeIndex} does not verify`);
+    points.push({ index: BigInt(entry.nodeIndex), value: gs });
+  }
+  const publicKey = interpolateInExponent(points);
+  if (publicKey.is0()) return fail(TxCode.INVALID_SHARE_PROOF, 'the shares interpolate to the identity');
+  return { publicKey: encodePoint(publicKey) };
+}
+
+export function isFailure(value: object): value is RuleFailure {
+  return 'code' in value && 'log' in value;
+}
