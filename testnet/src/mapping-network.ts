@@ -8,6 +8,7 @@
  *   DIR/nodeN/node-key.json     the node's secp256k1 (Ethereum) key, mode 0600
  *   DIR/nodeN/cometbft/         CometBFT home;  DIR/nodeN/cometbft.log
  *   DIR/nodeN/abci/             torus-abci home; DIR/nodeN/abci.log
+ *   DIR/nodeN/dkg.json          torus-dkg configuration; DIR/nodeN/dkg/ its store; DIR/nodeN/dkg.log
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,10 @@ export interface MappingNetworkOptions {
   readonly mempoolRecheck?: boolean;
   /** Tests and benchmarks: accept member-attested keys (RegisterKey) without key generation. */
   readonly devAttestedKeys?: boolean;
+  /** Run a key-generation process (torus-dkg) per node. */
+  readonly keygen?: boolean;
+  /** torus-dkg's max_keys_in_flight. */
+  readonly keygenInFlight?: number;
 }
 
 const NodeLayoutSchema = z.object({
@@ -55,6 +60,7 @@ const NodeLayoutSchema = z.object({
   p2pPort: z.number().int(),
   rpcPort: z.number().int(),
   abciPort: z.number().int(),
+  keygenPort: z.number().int(),
   publicKey: z.string(),
 });
 const LayoutSchema = z.object({
@@ -64,6 +70,7 @@ const LayoutSchema = z.object({
   n: z.number().int(),
   k: z.number().int(),
   t: z.number().int(),
+  keygen: z.boolean(),
   nodes: z.array(NodeLayoutSchema),
 });
 export type NetworkLayout = z.infer<typeof LayoutSchema>;
@@ -74,8 +81,9 @@ export class MappingNode {
   readonly dir: string;
   readonly comet: ManagedProcess;
   readonly abci: ManagedProcess | undefined;
+  readonly keygen: ManagedProcess | undefined;
 
-  constructor(layout: NodeLayout, dir: string, app: NetworkApp) {
+  constructor(layout: NodeLayout, dir: string, app: NetworkApp, keygen: boolean) {
     this.layout = layout;
     this.dir = dir;
     this.comet = new ManagedProcess(`cometbft-${layout.index}`, cometbftBinary(), ['start', '--home', path.join(dir, 'cometbft')], path.join(dir, 'cometbft.log'));
@@ -88,6 +96,9 @@ export class MappingNode {
       : app === 'kvstore-socket'
         ? new ManagedProcess(`kvstore-${layout.index}`, abciCliBinary(), ['kvstore', '--address', this.abciAddress, '--log_level', 'error'], logFile)
         : undefined;
+    this.keygen = keygen
+      ? new ManagedProcess(`torus-dkg-${layout.index}`, process.execPath, [path.join(REPO_ROOT, 'dist/dkg/src/main.js'), '--config', path.join(dir, 'dkg.json')], path.join(dir, 'dkg.log'))
+      : undefined;
   }
 
   get index(): number {
@@ -117,7 +128,7 @@ export class MappingNetwork {
   private constructor(dir: string, layout: NetworkLayout) {
     this.dir = dir;
     this.layout = layout;
-    this.nodes = layout.nodes.map((node) => new MappingNode(node, path.join(dir, `node${node.index}`), layout.app));
+    this.nodes = layout.nodes.map((node) => new MappingNode(node, path.join(dir, `node${node.index}`), layout.app, layout.keygen));
   }
 
   get chainId(): string {
@@ -142,8 +153,8 @@ export class MappingNetwork {
     const t = maxFaults(n);
     const cometbft = cometbftBinary();
     const ports = options.basePort !== undefined
-      ? Array.from({ length: 3 * n }, (_, i) => (options.basePort as number) + 10 * Math.floor(i / 3) + (i % 3))
-      : await freePorts(3 * n);
+      ? Array.from({ length: 4 * n }, (_, i) => (options.basePort as number) + 10 * Math.floor(i / 4) + (i % 4))
+      : await freePorts(4 * n);
     mkdirSync(dir, { recursive: true });
     const chainId = `torus-local-${bytesToHex(crypto.getRandomValues(new Uint8Array(4)))}`;
 
@@ -161,7 +172,8 @@ export class MappingNetwork {
       writeFileSync(path.join(nodeDir, 'node-key.json'), JSON.stringify({ secret_key: bytesToHex(secretKey) }) + '\n', { mode: 0o600 });
       nodes.push({
         index: i, nodeId,
-        p2pPort: ports[3 * (i - 1)] as number, rpcPort: ports[3 * (i - 1) + 1] as number, abciPort: ports[3 * (i - 1) + 2] as number,
+        p2pPort: ports[4 * (i - 1)] as number, rpcPort: ports[4 * (i - 1) + 1] as number, abciPort: ports[4 * (i - 1) + 2] as number,
+        keygenPort: ports[4 * (i - 1) + 3] as number,
         publicKey: bytesToHex(publicKeyOf(secretKey)),
       });
     }
@@ -212,7 +224,22 @@ export class MappingNetwork {
       writeFileSync(configFile, config);
     }
 
-    const layout: NetworkLayout = { chainId, app, epoch, n, k, t, nodes };
+    const keygen = options.keygen ?? false;
+    if (keygen) {
+      for (const node of nodes) {
+        const nodeDir = path.join(dir, `node${node.index}`);
+        writeFileSync(path.join(nodeDir, 'dkg.json'), JSON.stringify({
+          node_key_file: 'node-key.json',
+          data_dir: 'dkg',
+          listen: `/ip4/127.0.0.1/tcp/${node.keygenPort}`,
+          comet_rpc: `http://127.0.0.1:${node.rpcPort}`,
+          peers: nodes.map((peer) => ({ index: peer.index, address: `/ip4/127.0.0.1/tcp/${peer.keygenPort}` })),
+          max_keys_in_flight: options.keygenInFlight ?? 16,
+          log_level: process.env['TORUS_DKG_LOG_LEVEL'] ?? 'info',
+        }, null, 2) + '\n');
+      }
+    }
+    const layout: NetworkLayout = { chainId, app, epoch, n, k, t, keygen, nodes };
     writeFileSync(path.join(dir, 'network.json'), JSON.stringify(layout, null, 2) + '\n');
     return new MappingNetwork(dir, layout);
   }
@@ -222,9 +249,11 @@ export class MappingNetwork {
     for (const node of this.nodes) node.abci?.start();
     for (const node of this.nodes) node.comet.start();
     await this.waitForHeight(1, timeoutMs);
+    for (const node of this.nodes) node.keygen?.start();
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.keygen?.stop('SIGTERM')));
     await Promise.all(this.nodes.map((node) => node.comet.stop('SIGTERM')));
     await Promise.all(this.nodes.map((node) => node.abci?.stop('SIGTERM')));
   }

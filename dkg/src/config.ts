@@ -1,0 +1,50 @@
+/**
+ * Configuration of the key-generation process, from a JSON file. Everything about the epoch (n, k, t,
+ * the members' public keys, the chain id) is read from the mapping state instead, so it cannot disagree
+ * with what the BFT enforces; the file only says where things are.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const KeygenConfigSchema = z.object({
+  /** JSON file {"secret_key": hex}: the node's secp256k1 (Ethereum) key, also its libp2p identity. */
+  node_key_file: z.string().min(1),
+  /** Where dealings and shares are kept (LevelDB, created with mode 0700). */
+  data_dir: z.string().min(1),
+  /** libp2p listen multiaddr, e.g. /ip4/0.0.0.0/tcp/7001. */
+  listen: z.string().regex(/^\/ip[46]\/[^/]+\/tcp\/\d{1,5}$/, 'listen must look like /ip4/HOST/tcp/PORT'),
+  /** This node's CometBFT RPC. */
+  comet_rpc: z.url(),
+  /** Every member's libp2p address by node index (this node's own entry is ignored). */
+  peers: z.array(z.object({ index: z.number().int().positive(), address: z.string().regex(/^\/ip[46]\/[^/]+\/tcp\/\d{1,5}$/) }).strict()).min(1),
+  max_keys_in_flight: z.number().int().min(1).max(1000).default(16),
+  tick_ms: z.number().int().min(1).max(10_000).default(20),
+  poll_ms: z.number().int().min(10).max(60_000).default(200),
+  max_frame_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+  max_bytes_per_second: z.number().int().min(1024).default(64 * 1024 * 1024),
+  tx_lifetime_blocks: z.number().int().min(1).max(100_000).default(200),
+  /** Delay between the rotating submitters of a key's transactions (see KeygenWorker). */
+  tx_stagger_ms: z.number().int().min(0).max(60_000).default(2000),
+  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+}).strict();
+
+export type KeygenConfig = z.infer<typeof KeygenConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the file; paths in it are relative to the file's directory. */
+export function loadKeygenConfig(file: string): KeygenConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  const parsed = KeygenConfigSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`invalid configuration in ${file}:\n${z.prettifyError(parsed.error)}`);
+  const base = path.dirname(path.resolve(file));
+  return { ...parsed.data, node_key_file: path.resolve(base, parsed.data.node_key_file), data_dir: path.resolve(base, parsed.data.data_dir) };
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * torus-dkg: the key-generation process of a node.
+ *
+ *   torus-dkg --config FILE
+ *
+ * It reads the epoch (n, k, t, members) and the keys to generate from its node's mapping state through
+ * CometBFT, runs the AVSS key generation with the other members over libp2p, and submits the agreed
+ * dealings and the share proofs as BFT transactions. Its dealings and shares live in its own LevelDB.
+ */
+import '../../core/runtime.js';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { abciQuery, status } from '../../core/comet/rpc.js';
+import { bytesToHex } from '../../core/encoding/bytes.js';
+import { parsePublicKey, parseSecretKey } from '../../core/crypto/keys.js';
+import { NodeSigner } from '../../core/crypto/signature.js';
+import { createLogger, type Logger } from '../../core/log.js';
+import { ConfigError, loadKeygenConfig, type KeygenConfig } from './config.js';
+import { LevelDealingStore } from './level-store.js';
+import { KeygenEngine } from './protocol/engine.js';
+import { decodeBatch, encodeFrames } from './protocol/wire.js';
+import { KeygenTransport } from './transport.js';
+import { KeygenWorker, type FrameCodec } from './worker.js';
+
+interface EpochView {
+  id: number;
+  n: number;
+  k: number;
+  t: number;
+  members: Array<{ index: number; public_key: string }>;
+}
+
+/** Waits for the node's CometBFT and mapping state, then returns the chain id and the epoch. */
+async function readEpoch(config: KeygenConfig, log: Logger): Promise<{ chainId: string; epoch: EpochView }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { chainId } = await status(config.comet_rpc);
+      const answer = await abciQuery(config.comet_rpc, '/epoch');
+      if (answer.code === 0) return { chainId, epoch: answer.value as EpochView };
+      if (attempt % 10 === 0) log.info({ log: answer.log }, 'waiting for the mapping state');
+    } catch (err) {
+      if (attempt % 10 === 0) log.info({ rpc: config.comet_rpc, err: err instanceof Error ? err.message : String(err) }, 'waiting for CometBFT');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  if (values.help || values.config === undefined) {
+    console.log('usage: torus-dkg --config FILE');
+    process.exit(values.help ? 0 : 2);
+  }
+  const config = loadKeygenConfig(values.config);
+  const log = createLogger('torus-dkg', config.log_level);
+  const keyFile = JSON.parse(readFileSync(config.node_key_file, 'utf8')) as { secret_key?: string };
+  if (typeof keyFile.secret_key !== 'string') throw new ConfigError(`${config.node_key_file} has no secret_key`);
+  const secretKey = parseSecretKey(keyFile.secret_key);
+  const signer = new NodeSigner(secretKey);
+
+  const { chainId, epoch } = await readEpoch(config, log);
+  const members = new Map(epoch.members.map((m) => [m.index, parsePublicKey(m.public_key)]));
+  const self = [...members].find(([, key]) => bytesToHex(key) === bytesToHex(signer.publicKey))?.[0];
+  if (self === undefined) throw new ConfigError(`this node's key (${signer.checksumAddress}) is not a member of epoch ${epoch.id}`);
+  const addresses = new Map(config.peers.map((p) => [p.index, p.address]));
+  for (const index of members.keys()) {
+    if (index !== self && !addresses.has(index)) throw new ConfigError(`peers has no address for member ${index}`);
+  }
+
+  const store = await LevelDealingStore.open(config.data_dir);
+  const engine = new KeygenEngine({
+    chainId, epoch: BigInt(epoch.id), n: epoch.n, k: epoch.k, t: epoch.t, self, members, signer, store,
+    // Peers poll the mapping state at other moments and may start a key before this node does.
+    earlyMessagesPerPeer: 4096,
+  });
+  const codec: FrameCodec = {
+    encode: (messages) => encodeFrames(messages, config.max_frame_bytes),
+    decode: (frame) => {
+      const result = decodeBatch(frame, { n: epoch.n, k: epoch.k });
+      if (!result.ok) throw new Error(result.error);
+      if (result.epoch !== BigInt(epoch.id)) throw new Error(`frame for epoch ${result.epoch}, this node is in epoch ${epoch.id}`);
+      return result.messages;
+    },
+  };
+  let transport: KeygenTransport | undefined;
+  const worker = new KeygenWorker({
+    engine, store, codec, logger: log,
+    transport: { send: (to, frame) => (transport as KeygenTransport).send(to, frame) },
+    cometRpc: config.comet_rpc,
+    tx: { chainId, epoch: BigInt(epoch.id), signerIndex: self, signer },
+    maxKeysInFlight: config.max_keys_in_flight, tickMs: config.tick_ms, pollMs: config.poll_ms, txLifetimeBlocks: config.tx_lifetime_blocks,
+    txStaggerMs: config.tx_stagger_ms, n: epoch.n, self,
+  });
+  transport = await KeygenTransport.start({
+    secretKey, listen: config.listen, protocol: `/torus/keygen/${chainId}/${epoch.id}/1`,
+    peers: [...members].filter(([index]) => index !== self).map(([index, publicKey]) => ({ index, publicKey, address: addresses.get(index) as string })),
+    maxFrameBytes: config.max_frame_bytes, maxBytesPerSecond: config.max_bytes_per_second, logger: log,
+    onFrame: (from, frame) => worker.onFrame(from, frame),
+  });
+  transport.onPeerConnected((index) => worker.onPeerConnected(index));
+  worker.start();
+  log.info({ chainId, epoch: epoch.id, self, n: epoch.n, k: epoch.k, t: epoch.t }, 'key generation running');
+
+  const statsTimer = setInterval(() => log.info({ ...worker.stats, rejections: Object.fromEntries(worker.rejections) }, 'key-generation progress'), 10_000);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(statsTimer);
+    log.info({ signal }, 'stopping');
+    await worker.stop();
+    await transport?.stop();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`torus-dkg: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});
+

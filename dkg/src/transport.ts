@@ -1,0 +1,151 @@
+/**
+ * The key-generation transport: libp2p (TCP, noise, yamux) with the node's secp256k1 key as its peer
+ * identity, so a peer is authenticated by the epoch's public keys and nothing else. Each frame is one
+ * length-prefixed message on a short stream (yamux streams on a kept-alive connection are cheap), which
+ * lets a dead peer cost nothing but a failed dial. Inbound frames are limited in size and, per peer, in
+ * bytes per second; frames from peers outside the epoch are never read.
+ */
+import '../../core/runtime.js';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPublicKey } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { PeerId } from '@libp2p/interface';
+import * as lp from 'it-length-prefixed';
+import { compressPublicKey } from '../../core/crypto/keys.js';
+import type { Logger } from '../../core/log.js';
+
+export interface TransportPeer {
+  readonly index: number;
+  /** The member's secp256k1 public key (33 or 65 bytes): its libp2p identity. */
+  readonly publicKey: Uint8Array;
+  /** Where it listens, without the /p2p suffix, e.g. /ip4/127.0.0.1/tcp/7001. */
+  readonly address: string;
+}
+
+export interface TransportOptions {
+  readonly secretKey: Uint8Array;
+  readonly listen: string;
+  /** The protocol id; binds the chain and epoch so nodes of different epochs never mix frames. */
+  readonly protocol: string;
+  readonly peers: readonly TransportPeer[];
+  readonly maxFrameBytes: number;
+  /** Inbound bytes per second per peer before frames are dropped. */
+  readonly maxBytesPerSecond: number;
+  readonly logger: Logger;
+  readonly onFrame: (from: number, frame: Uint8Array) => void;
+}
+
+/** The libp2p peer id of a secp256k1 public key. */
+export function peerIdOf(publicKey: Uint8Array): PeerId {
+  return peerIdFromPublicKey(publicKeyFromRaw(compressPublicKey(publicKey)));
+}
+
+class RateLimit {
+  #window = 0;
+  #bytes = 0;
+
+  constructor(readonly bytesPerSecond: number) {}
+
+  allow(bytes: number, nowMs: number): boolean {
+    const window = Math.floor(nowMs / 1000);
+    if (window !== this.#window) {
+      this.#window = window;
+      this.#bytes = 0;
+    }
+    this.#bytes += bytes;
+    return this.#bytes <= this.bytesPerSecond;
+  }
+}
+
+export class KeygenTransport {
+  readonly #node: Libp2p;
+  readonly #options: TransportOptions;
+  readonly #peerIds = new Map<number, PeerId>();
+  readonly #indexOf = new Map<string, number>();
+  readonly #limits = new Map<number, RateLimit>();
+
+  private constructor(node: Libp2p, options: TransportOptions) {
+    this.#node = node;
+    this.#options = options;
+    for (const peer of options.peers) {
+      const id = peerIdOf(peer.publicKey);
+      this.#peerIds.set(peer.index, id);
+      this.#indexOf.set(id.toString(), peer.index);
+      this.#limits.set(peer.index, new RateLimit(options.maxBytesPerSecond));
+    }
+  }
+
+  static async start(options: TransportOptions): Promise<KeygenTransport> {
+    const node = await createLibp2p({
+      privateKey: privateKeyFromRaw(options.secretKey),
+      addresses: { listen: [options.listen] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+    });
+    const transport = new KeygenTransport(node, options);
+    for (const peer of options.peers) {
+      const id = transport.#peerIds.get(peer.index) as PeerId;
+      if (!id.equals(node.peerId)) await node.peerStore.merge(id, { multiaddrs: [multiaddr(peer.address)] });
+    }
+    await node.handle(options.protocol, ({ stream, connection }) => void transport.#receive(connection.remotePeer, stream), {
+      maxInboundStreams: 256,
+    });
+    options.logger.info({ peerId: node.peerId.toString(), addresses: node.getMultiaddrs().map(String), protocol: options.protocol }, 'key-generation transport listening');
+    return transport;
+  }
+
+  get peerId(): string {
+    return this.#node.peerId.toString();
+  }
+
+  /** Called when a connection to a member opens (first contact or reconnection). */
+  onPeerConnected(callback: (index: number) => void): void {
+    this.#node.addEventListener('peer:connect', (event) => {
+      const index = this.#indexOf.get(event.detail.toString());
+      if (index !== undefined) callback(index);
+    });
+  }
+
+  /** Sends one frame to a member. Throws when the peer cannot be reached; the caller retries later. */
+  async send(to: number, frame: Uint8Array): Promise<void> {
+    const id = this.#peerIds.get(to);
+    if (id === undefined) throw new Error(`node ${to} is not a member`);
+    const stream = await this.#node.dialProtocol(id, this.#options.protocol, { signal: AbortSignal.timeout(5000) });
+    try {
+      await stream.sink(lp.encode([frame]));
+    } finally {
+      await stream.close().catch(() => undefined);
+    }
+  }
+
+  async #receive(remote: PeerId, stream: Parameters<Parameters<Libp2p['handle']>[1]>[0]['stream']): Promise<void> {
+    const from = this.#indexOf.get(remote.toString());
+    if (from === undefined) {
+      this.#options.logger.warn({ peer: remote.toString() }, 'frame from a peer outside the epoch refused');
+      stream.abort(new Error('not a member of this epoch'));
+      return;
+    }
+    try {
+      for await (const chunk of lp.decode(stream.source, { maxDataLength: this.#options.maxFrameBytes })) {
+        const frame = chunk.subarray();
+        if (!(this.#limits.get(from) as RateLimit).allow(frame.length, Date.now())) {
+          this.#options.logger.warn({ from, bytes: frame.length }, 'peer over its rate limit; frame dropped');
+          continue;
+        }
+        this.#options.onFrame(from, frame);
+      }
+    } catch (err) {
+      this.#options.logger.warn({ from, err: err instanceof Error ? err.message : String(err) }, 'bad frame from peer; stream closed');
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#node.stop();
+  }
+}
