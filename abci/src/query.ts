@@ -6,7 +6,8 @@
  *   /epoch                 -> {id, n, k, t, members}
  *   /buffer                -> {target, next_index, generating, ready, assigned}
  *   /key                   {key_index}              -> key record
- *   /keys/generating       {from?, limit?}          -> {key_indexes: [...], next_index}
+ *   /keys/generating       {from?, limit?}          -> {key_indexes, decided: [{key_index, dealers}], next_index}
+ *                          (keys still being generated; the decided ones with their agreed dealers)
  *   /lookup/verifier       {verifier, verifier_id}  -> {keys: [{key_index, public_key, address}]}
  *   /lookup/public-key     {public_key}             -> key record with its assignee
  */
@@ -77,11 +78,13 @@ export async function runQuery(path: string, data: Uint8Array, state: StateReade
       if (isAnswer(q)) return q;
       const counters = await state.read(KEYS.counters) as CountersRecord;
       const keyIndexes: number[] = [];
-      for (let i = q.from; i < counters.next_index && keyIndexes.length < q.limit; i++) {
+      const decided: Array<{ key_index: number; dealers: number[] }> = [];
+      for (let i = q.from; i < counters.next_index && keyIndexes.length + decided.length < q.limit; i++) {
         const record = await state.read(KEYS.key(i)) as KeyRecord | undefined;
         if (record?.status === 'generating') keyIndexes.push(i);
+        if (record?.status === 'decided') decided.push({ key_index: i, dealers: record.dealers ?? [] });
       }
-      return answer({ key_indexes: keyIndexes, next_index: counters.next_index });
+      return answer({ key_indexes: keyIndexes, decided, next_index: counters.next_index });
     }
     case '/lookup/verifier': {
       const q = parseData(VerifierQuery, data);
