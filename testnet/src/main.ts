@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm run testnet`: a local mapping network on this machine: n CometBFT validators with their torus-abci
- * processes on loopback. Runs in the foreground until Ctrl-C; run again to resume from the same directory.
+ * `npm run testnet`: a local network on this machine: n nodes, each with a CometBFT validator, its
+ * torus-abci mapping process and its torus-dkg key-generation process, on loopback. Runs in the
+ * foreground until Ctrl-C; run again to resume from the same directory.
  *
- *   npm run testnet [-- --validators 4] [--dir .testnet] [--base-port 26600] [--fresh]
+ *   npm run testnet [-- --validators 4] [--keys 100] [--dir .testnet] [--base-port 26600] [--fresh]
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,10 +14,11 @@ import { abciQuery, status } from '../../core/comet/rpc.js';
 import { REPO_ROOT } from '../../core/comet/binary.js';
 import { MappingNetwork } from './mapping-network.js';
 
-const USAGE = 'usage: npm run testnet [-- --validators N] [--dir DIR] [--base-port PORT] [--fresh]';
+const USAGE = 'usage: npm run testnet [-- --validators N] [--keys BUFFER] [--dir DIR] [--base-port PORT] [--fresh]';
 
 const Options = z.object({
   validators: z.coerce.number().int().min(1).max(32).default(4),
+  keys: z.coerce.number().int().min(0).max(100_000).default(100),
   dir: z.string().default(path.join(REPO_ROOT, '.testnet')),
   'base-port': z.coerce.number().int().min(1024).max(65000).default(26600),
   fresh: z.boolean().default(false),
@@ -24,7 +26,7 @@ const Options = z.object({
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { validators: { type: 'string' }, dir: { type: 'string' }, 'base-port': { type: 'string' }, fresh: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: { validators: { type: 'string' }, keys: { type: 'string' }, dir: { type: 'string' }, 'base-port': { type: 'string' }, fresh: { type: 'boolean' }, help: { type: 'boolean' } },
     strict: true,
   });
   if (values.help) {
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
   const resuming = existsSync(path.join(dir, 'network.json'));
 
   console.log(`${resuming ? 'Resuming' : 'Creating'} the local mapping network in ${dir}`);
-  const network = await MappingNetwork.open({ dir, validators: options.validators, basePort: options['base-port'] });
+  const network = await MappingNetwork.open({ dir, validators: options.validators, basePort: options['base-port'], keyBufferTarget: options.keys, keygen: true });
   if (resuming && network.nodes.length !== options.validators && values.validators !== undefined) {
     console.log(`note: ${dir} holds a ${network.nodes.length}-validator network; use --fresh to create a new one`);
   }
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
-  console.log(`Starting ${network.nodes.length} torus-abci processes and ${network.nodes.length} CometBFT validators...`);
+  console.log(`Starting ${network.nodes.length} nodes (CometBFT validator, torus-abci, torus-dkg each)...`);
   await network.start(90_000);
   const tip = await status(network.node(1).rpcUrl);
   const epoch = (await abciQuery(network.node(1).rpcUrl, '/epoch')).value as { id: number; n: number; k: number; t: number };
@@ -75,14 +77,28 @@ async function main(): Promise<void> {
   };
   writeFileSync(path.join(dir, 'testnet.json'), JSON.stringify(endpoints, null, 2) + '\n');
 
-  console.log(`\nThe mapping network is up: chain ${network.chainId}, height ${tip.height}, epoch ${epoch.id} (n=${epoch.n}, k=${epoch.k}, t=${epoch.t}).`);
+  console.log(`\nThe network is up: chain ${network.chainId}, height ${tip.height}, epoch ${epoch.id} (n=${epoch.n}, k=${epoch.k}, t=${epoch.t}).`);
   for (const node of network.nodes) console.log(`  node ${node.index}: CometBFT RPC ${node.rpcUrl}   torus-abci ${node.abciAddress}`);
   console.log(`Key buffer: ${JSON.stringify(buffer)}`);
   console.log(`Endpoints and log paths: ${path.join(dir, 'testnet.json')}`);
   console.log('\nTry a query (data is hex-encoded JSON):');
   console.log(`  curl -s '${network.node(1).rpcUrl}/abci_query?path="/buffer"'`);
   console.log(`  curl -s '${network.node(1).rpcUrl}/abci_query?path="/epoch"'`);
-  console.log('\nPress Ctrl-C to stop.');
+  console.log('\nPress Ctrl-C to stop.\n');
+
+  // Key generation fills the buffer; show its progress until it is full.
+  const progress = setInterval(() => {
+    void abciQuery(network.node(1).rpcUrl, '/buffer').then(({ value }) => {
+      const b = value as { target: number; ready: number; assigned: number; generating: number };
+      const width = 30;
+      const filled = b.target === 0 ? width : Math.round((Math.min(b.ready, b.target) / b.target) * width);
+      process.stdout.write(`\rkeys ready [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${b.ready}/${b.target} (generating ${b.generating}, assigned ${b.assigned})   `);
+      if (b.ready >= b.target) {
+        clearInterval(progress);
+        process.stdout.write('\nThe key buffer is full.\n');
+      }
+    }).catch(() => undefined);
+  }, 1000);
 
   // Watch the processes: a validator that dies is reported (the others keep the chain going).
   for (const node of network.nodes) {
