@@ -1,21 +1,22 @@
 /**
  * Test harness: n key-generation engines in one process, a seeded shuffled in-memory delivery loop and a
- * stand-in for the BFT (the first valid KeygenPropose decides a key, the first valid KeyPublish fixes it).
+ * stand-in for the BFT ordering (the first valid KeygenPropose decides a key, the first valid KeyPublish fixes it),
+ * with validity judged by the ledger's own rules (abci/src/state/keygen-rules.ts).
  * Not a test file itself (no `.test.`), so the runner does not pick it up.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytesToHex } from '../../core/encoding/bytes.js';
-import { NodeSigner, verifySignature } from '../../core/crypto/signature.js';
-import { combineColumnZero, commitmentAt, verifyShare, type CommitmentMatrix } from '../../core/crypto/pedersen.js';
+import { bytesToHex, hexToBytes } from '../../core/encoding/bytes.js';
+import { NodeSigner } from '../../core/crypto/signature.js';
+import { verifyShare } from '../../core/crypto/pedersen.js';
 import { encodePoint, G, mulSecret, parsePoint, type Point } from '../../core/crypto/point.js';
-import { decodeProof, verifyShareKnowledge } from '../../core/crypto/nizk.js';
 import { Fn, ORDER } from '../../core/crypto/scalar.js';
 import { interpolate, interpolateInExponent } from '../../core/crypto/polynomial.js';
-import { commitmentHash, keygenThresholds, READY_TAG, readyParts, shareProofContext } from '../../core/keygen/session.js';
+import { keygenThresholds } from '../../core/keygen/session.js';
 import type { KeygenProposeBody, KeyPublishBody } from '../../core/tx/types.js';
 import { KeygenEngine, type EngineConfig } from '../src/protocol/engine.js';
 import { BENIGN_REASONS, type EngineEvent, type KeygenMessage, type Output, type Rejection } from '../src/protocol/messages.js';
 import { MemoryDealingStore } from '../src/protocol/store.js';
+import { checkProposal, checkPublication, isFailure, type Decision, type EpochContext } from '../../abci/src/state/keygen-rules.js';
 import { decodeBatch, encodeBatch } from '../src/protocol/wire.js';
 
 export const CHAIN_ID = 'torus-dkg-test';
@@ -140,6 +141,8 @@ export class Cluster {
   readonly live: number[];
   readonly rng: Prng;
   readonly decided = new Map<bigint, KeygenProposeBody>();
+  /** The ledger rules' decision (dealers, D) for each decided key. */
+  readonly decisions = new Map<bigint, Decision>();
   readonly published = new Map<bigint, KeyPublishBody>();
   readonly proposals: KeygenProposeBody[] = [];
   readonly publications: KeyPublishBody[] = [];
@@ -256,15 +259,22 @@ export class Cluster {
     }
   }
 
+  /** The ledger's rules (abci keygen-rules) for this cluster's epoch. */
+  ruleContext(): EpochContext {
+    const { n, k, t } = this.opts;
+    return { chainId: CHAIN_ID, epoch: { id: Number(this.epoch), n, k, t, members: [] }, memberKeys: this.members };
+  }
+
   #onProposal(body: KeygenProposeBody): void {
     this.proposals.push(body);
-    const problem = checkProposal(this, body);
-    if (problem !== undefined) {
-      this.invalidTxs.push(`proposal for key ${body.keyIndex}: ${problem}`);
+    if (this.decided.has(body.keyIndex)) return;
+    const decision = checkProposal(this.ruleContext(), body);
+    if (isFailure(decision)) {
+      this.invalidTxs.push(`proposal for key ${body.keyIndex}: ${decision.log}`);
       return;
     }
-    if (this.decided.has(body.keyIndex)) return;
     this.decided.set(body.keyIndex, body);
+    this.decisions.set(body.keyIndex, decision);
     const mode = this.opts.autoDecide ?? true;
     if (mode === true) this.#announceDecision(body.keyIndex);
     else if (mode === 'quiet') this.#pendingDecisions.push(body.keyIndex);
@@ -282,12 +292,13 @@ export class Cluster {
 
   #onPublication(body: KeyPublishBody): void {
     this.publications.push(body);
-    const problem = checkPublication(this, body);
-    if (problem !== undefined) {
-      this.invalidTxs.push(`publication for key ${body.keyIndex}: ${problem}`);
+    if (this.published.has(body.keyIndex)) return;
+    const decision = this.decisions.get(body.keyIndex);
+    const published = decision === undefined ? undefined : checkPublication(this.ruleContext(), decision.commitments, body);
+    if (published === undefined || isFailure(published)) {
+      this.invalidTxs.push(`publication for key ${body.keyIndex}: ${published === undefined ? 'key not decided' : published.log}`);
       return;
     }
-    if (this.published.has(body.keyIndex)) return;
     this.published.set(body.keyIndex, body);
     for (const i of this.live) this.#queue.push({ kind: 'key-ready', to: i, keyIndex: body.keyIndex });
   }
@@ -355,59 +366,11 @@ export class Cluster {
   }
 }
 
-export function matrixOf(points: readonly Uint8Array[], k: number): Point[][] {
-  const parsed = points.map((p) => parsePoint(p));
-  return Array.from({ length: k }, (_, j) => parsed.slice(j * k, (j + 1) * k));
-}
-
-/** The consumer's checks of a proposal (what the BFT validates), written independently of the engine. */
-export function checkProposal(cluster: Cluster, body: KeygenProposeBody): string | undefined {
-  const { k, t } = cluster.opts;
-  const dealers = body.dealings.map((d) => d.dealer);
-  if (new Set(dealers).size !== dealers.length) return 'duplicate dealer';
-  if (dealers.length < k + t) return `only ${dealers.length} dealings`;
-  if (dealers.some((d, i) => i > 0 && d < (dealers[i - 1] as number))) return 'dealers not sorted';
-  for (const d of body.dealings) {
-    if (d.commitment.length !== k * k) return `dealer ${d.dealer}: ${d.commitment.length} points`;
-    const id = { epoch: cluster.epoch, keyIndex: body.keyIndex, dealer: d.dealer };
-    const parts = readyParts(CHAIN_ID, id, commitmentHash(CHAIN_ID, id, matrixOf(d.commitment, k)));
-    const readers = new Set<number>();
-    for (const r of d.readies) {
-      const key = cluster.members.get(r.nodeIndex);
-      if (key === undefined || readers.has(r.nodeIndex)) return `dealer ${d.dealer}: bad reader ${r.nodeIndex}`;
-      if (!verifySignature(key, READY_TAG, parts, r.signature)) return `dealer ${d.dealer}: bad ready signature by ${r.nodeIndex}`;
-      readers.add(r.nodeIndex);
-    }
-    if (readers.size < k + t) return `dealer ${d.dealer}: ${readers.size} readies`;
-  }
-  return undefined;
-}
-
+/** The decided key's combined column-0 commitment D, as the ledger rules computed it. */
 export function decidedD(cluster: Cluster, keyIndex: bigint): Point[] {
-  const body = cluster.decided.get(keyIndex);
-  if (body === undefined) throw new Error(`key ${keyIndex} not decided`);
-  const matrices: CommitmentMatrix[] = body.dealings.map((d) => matrixOf(d.commitment, cluster.opts.k));
-  return combineColumnZero(matrices, cluster.opts.k);
-}
-
-export function checkPublication(cluster: Cluster, body: KeyPublishBody): string | undefined {
-  const { k } = cluster.opts;
-  if (body.proofs.length !== k) return `${body.proofs.length} proofs`;
-  const D = decidedD(cluster, body.keyIndex);
-  const seen = new Set<number>();
-  for (const p of body.proofs) {
-    if (seen.has(p.nodeIndex) || !cluster.members.has(p.nodeIndex)) return `bad node ${p.nodeIndex}`;
-    seen.add(p.nodeIndex);
-    const ok = verifyShareKnowledge(
-      shareProofContext(CHAIN_ID, cluster.epoch, body.keyIndex, p.nodeIndex),
-      { gs: parsePoint(p.sharePublic), commitment: commitmentAt(D, k, p.nodeIndex) },
-      decodeProof(p.proof),
-    );
-    if (!ok) return `proof of node ${p.nodeIndex} does not verify`;
-  }
-  const nodes = body.proofs.map((p) => p.nodeIndex);
-  if (nodes.some((x, i) => i > 0 && x < (nodes[i - 1] as number))) return 'proofs not sorted';
-  return undefined;
+  const decision = cluster.decisions.get(keyIndex);
+  if (decision === undefined) throw new Error(`key ${keyIndex} not decided`);
+  return decision.commitments.map((hex) => parsePoint(hexToBytes(hex)));
 }
 
 export function publicKeyOf(body: KeyPublishBody): Point {
