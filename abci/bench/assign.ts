@@ -15,7 +15,7 @@
  * the figures reported are medians over rounds; ratios are ratios of medians from this one run.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,17 +36,6 @@ const RECHECK = values.recheck === 'true';
 const SUBMITTERS = Number(values.submitters);
 const BATCH = Number(values.batch);
 
-/** CPU seconds (user+system) a process has used so far, from /proc (Linux); 0 where unavailable. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 interface CpuSplit {
   readonly cometbft: number;
   readonly app: number;
@@ -56,8 +45,8 @@ interface CpuSplit {
 function cpuNow(net: MappingNetwork): CpuSplit {
   const usage = process.cpuUsage();
   return {
-    cometbft: net.nodes.reduce((sum, node) => sum + cpuSeconds(node.comet.pid), 0),
-    app: net.nodes.reduce((sum, node) => sum + cpuSeconds(node.abci?.pid), 0),
+    cometbft: net.nodes.reduce((sum, node) => sum + node.comet.cpuSeconds(), 0),
+    app: net.nodes.reduce((sum, node) => sum + (node.abci?.cpuSeconds() ?? 0), 0),
     client: (usage.user + usage.system) / 1e6,
   };
 }

@@ -3,7 +3,7 @@
  * torus-abci and torus-dkg (libp2p on loopback), filling a key buffer. Keys/s is measured in steady state,
  * from the moment `warmup` keys are ready until `target` are, so process start-up is not counted.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { abciQuery } from '../../core/comet/rpc.js';
@@ -16,24 +16,14 @@ export interface FullStackResult {
   readonly cpuSecondsPerKey: { readonly cometbft: number; readonly abci: number; readonly dkg: number };
 }
 
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 export async function measureFullStack(validators: number, target: number, warmup: number, inFlight: number): Promise<FullStackResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-dkg-'));
   const network = await MappingNetwork.open({ dir, validators, keyBufferTarget: target, keygen: true, keygenInFlight: inFlight, timeoutCommit: '200ms' });
   const ready = async () => ((await abciQuery(network.node(1).rpcUrl, '/buffer')).value as { ready: number }).ready;
   const cpu = () => ({
-    cometbft: network.nodes.reduce((sum, node) => sum + cpuSeconds(node.comet.pid), 0),
-    abci: network.nodes.reduce((sum, node) => sum + cpuSeconds(node.abci?.pid), 0),
-    dkg: network.nodes.reduce((sum, node) => sum + cpuSeconds(node.keygen?.pid), 0),
+    cometbft: network.nodes.reduce((sum, node) => sum + node.comet.cpuSeconds(), 0),
+    abci: network.nodes.reduce((sum, node) => sum + (node.abci?.cpuSeconds() ?? 0), 0),
+    dkg: network.nodes.reduce((sum, node) => sum + (node.keygen?.cpuSeconds() ?? 0), 0),
   });
   try {
     await network.start();

@@ -377,7 +377,8 @@ export function publicKeyOf(body: KeyPublishBody): Point {
   return interpolateInExponent(body.proofs.map((p) => ({ index: BigInt(p.nodeIndex), value: parsePoint(p.sharePublic) })));
 }
 
-function* combinations<T>(items: readonly T[], size: number, start = 0, prefix: T[] = []): Generator<T[]> {
+/** Every subset of `size` items, in index order. */
+export function* combinations<T>(items: readonly T[], size: number, start = 0, prefix: T[] = []): Generator<T[]> {
   if (prefix.length === size) {
     yield [...prefix];
     return;

@@ -18,7 +18,7 @@ import { KEYS, type KeyRecord } from '../../abci/src/state/records.js';
 import { KeygenEngine, type EngineConfig } from '../src/protocol/engine.js';
 import type { EngineEvent, KeygenMessage, Output, Rejection } from '../src/protocol/messages.js';
 import { MemoryDealingStore } from '../src/protocol/store.js';
-import { Prng, testSigners } from './harness.js';
+import { combinations, Prng, testSigners } from './harness.js';
 
 export const SIM_CHAIN_ID = 'torus-dkg-sim';
 
@@ -421,18 +421,6 @@ export class Simulation {
   keyAborts(nodes: readonly number[]): string[] {
     const set = new Set(nodes);
     return this.events.filter((e) => e.type === 'key-aborted' && set.has(e.at)).map((e) => `node ${e.at} key ${e.keyIndex}: ${e.type === 'key-aborted' ? e.reason : ''}`);
-  }
-}
-
-function* combinations<T>(items: readonly T[], size: number, start = 0, prefix: T[] = []): Generator<T[]> {
-  if (prefix.length === size) {
-    yield [...prefix];
-    return;
-  }
-  for (let i = start; i < items.length; i++) {
-    prefix.push(items[i] as T);
-    yield* combinations(items, size, i + 1, prefix);
-    prefix.pop();
   }
 }
 

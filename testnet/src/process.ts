@@ -1,6 +1,6 @@
 /** A child process whose output goes to a log file, which can be stopped gracefully or killed (crash tests). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 // Children must not outlive the test, benchmark or launcher that started them, however it ends.
 const live = new Set<ChildProcess>();
@@ -54,6 +54,18 @@ export class ManagedProcess {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.#exited;
     clearTimeout(timer);
+  }
+
+  /** CPU seconds (user + system) the process has used, from /proc (Linux); 0 where unavailable. */
+  cpuSeconds(): number {
+    const pid = this.#child?.pid;
+    if (pid === undefined) return 0;
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return 0;
+    }
   }
 
   /** Resolves with the exit code when the process ends. */
