@@ -20,9 +20,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { abciQuery, broadcastTxSync, broadcastTxSyncBatch, rpcCall, status } from '../../core/comet/rpc.js';
-import { attestKey, buildSignedTx } from '../../core/tx/build.js';
+import { buildSignedTx } from '../../core/tx/build.js';
 import { MappingNetwork, type NetworkApp } from '../../testnet/src/mapping-network.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { median } from '../../testnet/src/stats.js';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, txs: { type: 'string', default: '4000' }, batch: { type: 'string', default: '10' }, validators: { type: 'string', default: '4' }, window: { type: 'string', default: '1500' }, 'timeout-commit': { type: 'string', default: '300ms' }, recheck: { type: 'string', default: 'true' }, submitters: { type: 'string', default: '16' } },
@@ -79,17 +79,11 @@ async function network(app: NetworkApp, dir: string): Promise<MappingNetwork> {
 
 /** Fills the torus buffer with ROUNDS * TXS ready keys (attested by k members), outside the measured runs. */
 async function prepareKeys(net: MappingNetwork): Promise<void> {
-  const { k, epoch } = net.layout;
-  const signers = Array.from({ length: k }, (_, i) => net.node(i + 1).signer());
   const expires = BigInt((await status(net.node(1).rpcUrl)).height + 50_000);
-  const point = () => secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
   const batch: Promise<unknown>[] = [];
   for (let i = 0; i < ROUNDS * TXS; i++) {
-    const publicKey = point();
-    const commitments = Array.from({ length: k }, point);
-    const attestations = signers.map((s, j) => attestKey(s, j + 1, net.chainId, BigInt(epoch), BigInt(i), publicKey, commitments));
     const node = net.node((i % VALIDATORS) + 1);
-    batch.push(broadcastTxSync(node.rpcUrl, buildSignedTx(net.txContext(1), { type: 'register_key', keyIndex: BigInt(i), publicKey, commitments, attestations }, expires)));
+    batch.push(broadcastTxSync(node.rpcUrl, net.attestedKeyTx(i, expires)));
     if (batch.length >= 200) await Promise.all(batch.splice(0));
   }
   await Promise.all(batch);
@@ -197,12 +191,6 @@ async function measure(app: NetworkApp, net: MappingNetwork, txs: Uint8Array[], 
     cometbft: cpuAfter.cometbft - cpuBefore.cometbft, app: cpuAfter.app - cpuBefore.app, client: cpuAfter.client - cpuBefore.client,
   };
   return { tps: committed / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), committed, rejected, seconds, cpu };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function medianResult(results: readonly RunResult[]): RunResult {

@@ -8,13 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { abciQuery, broadcastTxCommit, broadcastTxSync, status } from '../../core/comet/rpc.js';
-import { attestKey, buildSignedTx } from '../../core/tx/build.js';
+import { buildSignedTx } from '../../core/tx/build.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { utf8 } from '../../core/encoding/bytes.js';
 import { encodeUvarint } from '../src/transport/varint.js';
 import { TxCode } from '../src/state/codes.js';
 import { MappingNetwork } from '../../testnet/src/mapping-network.js';
-import { randomKey } from './fixtures.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 function tempDir(): string {
@@ -42,15 +41,9 @@ async function expiry(network: MappingNetwork, node = 1): Promise<bigint> {
 
 /** Registers keys [from, to) through node 1, each attested by the first k members. */
 async function registerKeys(network: MappingNetwork, from: number, to: number): Promise<void> {
-  const { k, epoch } = network.layout;
   const expires = await expiry(network);
-  const signers = Array.from({ length: k }, (_, i) => network.node(i + 1).signer());
   const txs = [];
-  for (let keyIndex = from; keyIndex < to; keyIndex++) {
-    const key = randomKey(k);
-    const attestations = signers.map((s, i) => attestKey(s, i + 1, network.chainId, BigInt(epoch), BigInt(keyIndex), key.publicKey, key.commitments));
-    txs.push(buildSignedTx(network.txContext(1), { type: 'register_key', keyIndex: BigInt(keyIndex), ...key, attestations }, expires));
-  }
+  for (let keyIndex = from; keyIndex < to; keyIndex++) txs.push(network.attestedKeyTx(keyIndex, expires));
   const answers = await Promise.all(txs.map((tx) => broadcastTxSync(network.node(1).rpcUrl, tx)));
   for (const a of answers) assert.equal(a.code, 0, a.log);
   const deadline = Date.now() + 60_000;

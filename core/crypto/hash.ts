@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { u32be } from '../encoding/bytes.js';
 
 const utf8Encoder = new TextEncoder();
 
@@ -14,11 +15,6 @@ export function keccak256(data: Uint8Array): Uint8Array {
 
 export function sha256(data: Uint8Array): Uint8Array {
   return createHash('sha256').update(data).digest();
-}
-
-function lengthPrefix(length: number): Uint8Array {
-  if (!Number.isInteger(length) || length < 0 || length > 0xffffffff) throw new RangeError(`part too long: ${length}`);
-  return Uint8Array.of(length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff);
 }
 
 /**
@@ -32,7 +28,7 @@ export function domainMessage(tag: string, parts: readonly Uint8Array[]): Uint8A
   const out = new Uint8Array(length);
   let offset = 0;
   for (const piece of [tagBytes, ...parts]) {
-    out.set(lengthPrefix(piece.length), offset);
+    out.set(u32be(piece.length), offset);
     out.set(piece, offset + 4);
     offset += 4 + piece.length;
   }
@@ -55,7 +51,7 @@ export class DomainHasher {
   }
 
   add(part: Uint8Array): this {
-    this.#hash.update(lengthPrefix(part.length)).update(part);
+    this.#hash.update(u32be(part.length)).update(part);
     return this;
   }
 

@@ -3,7 +3,7 @@
  * A node's identity is one secp256k1 key (its Ethereum key); the same key signs BFT transactions.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytesToHex, EncodingError, hexToBytes } from '../encoding/bytes.js';
+import { bytesToHex, hexToBytes } from '../encoding/bytes.js';
 import { parsePoint } from './point.js';
 import { keccak256 } from './hash.js';
 
@@ -80,4 +80,3 @@ export function parseAddress(text: string): Uint8Array {
   return bytes;
 }
 
-export { EncodingError };

@@ -47,9 +47,7 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export function u32be(value: number): Uint8Array {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new EncodingError(`not a u32: ${value}`);
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value);
-  return out;
+  return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
 }
 
 export function u64be(value: bigint | number): Uint8Array {

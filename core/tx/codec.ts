@@ -4,8 +4,7 @@
  */
 import protobuf from 'protobufjs';
 import { isCompressedPoint } from '../crypto/signature.js';
-import { utf8 } from '../encoding/bytes.js';
-import { u32be, u64be } from '../encoding/bytes.js';
+import { u32be, u64be, utf8 } from '../encoding/bytes.js';
 import { SignedTxType, TxPayloadType } from './schema.js';
 import {
   LIMITS, TX_VERSION, type KeyAttestation, type SignedTx, type TxBody, type TxPayload,
@@ -44,8 +43,6 @@ function stringField(value: unknown, field: string, maxBytes: number): string {
   return value;
 }
 
-// Point checks run for every RegisterKey in CheckTx, recheck and FinalizeBlock: use the native check.
-const validCompressedPoint = isCompressedPoint;
 
 function decodeBody(raw: Record<string, unknown>): TxBody {
   const assign = raw['assign_key'] as Record<string, unknown> | undefined;
@@ -59,14 +56,14 @@ function decodeBody(raw: Record<string, unknown>): TxBody {
   }
   if (register !== undefined) {
     const publicKey = bytesField(register['public_key'], 'public_key');
-    if (!validCompressedPoint(publicKey)) throw new TxDecodeError('malformed', 'public_key is not a valid compressed point');
+    if (!isCompressedPoint(publicKey)) throw new TxDecodeError('malformed', 'public_key is not a valid compressed point');
     const rawCommitments = (register['commitments'] ?? []) as unknown[];
     if (rawCommitments.length === 0 || rawCommitments.length > LIMITS.maxCommitments) {
       throw new TxDecodeError('malformed', `commitments has ${rawCommitments.length} entries`);
     }
     const commitments = rawCommitments.map((c, i) => {
       const point = bytesField(c, `commitments[${i}]`);
-      if (!validCompressedPoint(point)) throw new TxDecodeError('malformed', `commitments[${i}] is not a valid compressed point`);
+      if (!isCompressedPoint(point)) throw new TxDecodeError('malformed', `commitments[${i}] is not a valid compressed point`);
       return point;
     });
     const rawAttestations = (register['attestations'] ?? []) as Record<string, unknown>[];
@@ -128,7 +125,7 @@ function fixedBytes(value: unknown, length: number, field: string): Uint8Array {
 
 function pointField(value: unknown, field: string): Uint8Array {
   const bytes = bytesField(value, field);
-  if (!validCompressedPoint(bytes)) throw new TxDecodeError('malformed', `${field} is not a valid compressed point`);
+  if (!isCompressedPoint(bytes)) throw new TxDecodeError('malformed', `${field} is not a valid compressed point`);
   return bytes;
 }
 

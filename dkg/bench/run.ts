@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { median } from '../../testnet/src/stats.js';
 import { measureFullStack } from './full-stack.js';
 import { measureCeiling, measureSimulation } from './simulation.js';
 
@@ -26,12 +27,6 @@ const KEYS5 = Number(values.keys5);
 const KEYS9 = Number(values.keys9);
 const IN_FLIGHT = Number(values['in-flight']);
 const CORES = availableParallelism();
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 

@@ -21,7 +21,8 @@ import { bytesToHex } from '../../core/encoding/bytes.js';
 import { parseSecretKey, publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { maxFaults } from '../../core/epoch.js';
-import type { TxContext } from '../../core/tx/build.js';
+import { attestKey, buildSignedTx, type TxContext } from '../../core/tx/build.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ManagedProcess } from './process.js';
 import { freePorts } from './ports.js';
 
@@ -113,10 +114,15 @@ export class MappingNode {
     return `tcp://127.0.0.1:${this.layout.abciPort}`;
   }
 
+  #signer: NodeSigner | undefined;
+
   /** The node's signing key. Test and local-network use only: an operator's key never leaves its node. */
   signer(): NodeSigner {
-    const file = JSON.parse(readFileSync(path.join(this.dir, 'node-key.json'), 'utf8')) as { secret_key: string };
-    return new NodeSigner(parseSecretKey(file.secret_key));
+    if (this.#signer === undefined) {
+      const file = JSON.parse(readFileSync(path.join(this.dir, 'node-key.json'), 'utf8')) as { secret_key: string };
+      this.#signer = new NodeSigner(parseSecretKey(file.secret_key));
+    }
+    return this.#signer;
   }
 }
 
@@ -262,6 +268,20 @@ export class MappingNetwork {
   txContext(index: number): TxContext {
     const node = this.node(index);
     return { chainId: this.chainId, epoch: BigInt(this.layout.epoch), signerIndex: index, signer: node.signer() };
+  }
+
+  /**
+   * Tests and benchmarks on a `devAttestedKeys` chain: a RegisterKey for a random key, attested by the
+   * first k members and signed by node 1. Such a key has no shares; it only fills the buffer.
+   */
+  attestedKeyTx(keyIndex: number, expiresAtHeight: bigint): Uint8Array {
+    const { k, epoch } = this.layout;
+    const randomPoint = () => secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
+    const publicKey = randomPoint();
+    const commitments = Array.from({ length: k }, randomPoint);
+    const attestations = Array.from({ length: k }, (_, i) =>
+      attestKey(this.node(i + 1).signer(), i + 1, this.chainId, BigInt(epoch), BigInt(keyIndex), publicKey, commitments));
+    return buildSignedTx(this.txContext(1), { type: 'register_key', keyIndex: BigInt(keyIndex), publicKey, commitments, attestations }, expiresAtHeight);
   }
 
   node(index: number): MappingNode {

@@ -37,17 +37,17 @@ export interface Decision {
   readonly commitments: string[];
 }
 
-const fail = (code: number, log: string): RuleFailure => ({ code, log });
+export const fail = (code: number, log: string): RuleFailure => ({ code, log });
 
 export function checkProposal(ctx: EpochContext, body: KeygenProposeBody): Decision | RuleFailure {
-  const { n, k, t, id: epochId } = ctx.epoch;
+  const { k, t, id: epochId } = ctx.epoch;
   const need = k + t;
   const dealers = body.dealings.map((d) => d.dealer);
   if (new Set(dealers).size !== dealers.length) return fail(TxCode.INVALID_PROPOSAL, 'a dealer appears twice');
   if (dealers.length < need) return fail(TxCode.INVALID_PROPOSAL, `a proposal needs k+t=${need} dealings, got ${dealers.length}`);
   const matrices: CommitmentMatrix[] = [];
   for (const dealing of body.dealings) {
-    if (!ctx.memberKeys.has(dealing.dealer) || dealing.dealer > n) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer} is not a member`);
+    if (!ctx.memberKeys.has(dealing.dealer)) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer} is not a member`);
     if (dealing.commitment.length !== k * k) {
       return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: commitment has ${dealing.commitment.length} points, expected k*k=${k * k}`);
     }

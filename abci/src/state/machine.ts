@@ -15,7 +15,7 @@ import {
   KEY_ATTESTATION_TAG, TX_SIGNATURE_TAG, type AssignKeyBody, type KeygenProposeBody, type KeyPublishBody, type RegisterKeyBody,
   type SignedTx, type TxBody,
 } from '../../../core/tx/types.js';
-import { checkProposal, checkPublication, isFailure, type Decision, type EpochContext, type RuleFailure } from './keygen-rules.js';
+import { checkProposal, checkPublication, fail, isFailure, type Decision, type EpochContext, type RuleFailure } from './keygen-rules.js';
 import { TxCode, type TxCodeValue } from './codes.js';
 import { parseGenesisAppState } from './genesis.js';
 import { MinHeap } from './min-heap.js';
@@ -72,7 +72,6 @@ function reject(code: TxCodeValue, log: string): ExecResult {
   return { code, log, events: [] };
 }
 
-const fail = (code: TxCodeValue, log: string): RuleFailure => ({ code, log });
 
 function ok(log: string, data: unknown, events: AbciEvent[]): ExecResult {
   return { code: TxCode.OK, log, data: utf8(JSON.stringify(data)), events };
@@ -300,11 +299,18 @@ export class MappingStateMachine {
     return keyIndex > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : this.#table.get<KeyRecord>(KEYS.key(Number(keyIndex)));
   }
 
-  #checkProposal(body: KeygenProposeBody, txHash: string): RuleFailure | { apply: () => ExecResult } {
-    const record = this.#keyRecord(body.keyIndex);
+  /** The key's record if it is scheduled and not yet decided; otherwise why a proposal or registration is refused. */
+  #generatingRecord(keyIndex: bigint): KeyRecord | RuleFailure {
+    const record = this.#keyRecord(keyIndex);
     if (record === undefined || record.status !== 'generating') {
-      return fail(TxCode.KEY_NOT_GENERATING, `key index ${body.keyIndex} is ${record ? `already ${record.status}` : 'not scheduled for generation'}`);
+      return fail(TxCode.KEY_NOT_GENERATING, `key index ${keyIndex} is ${record ? `already ${record.status}` : 'not scheduled for generation'}`);
     }
+    return record;
+  }
+
+  #checkProposal(body: KeygenProposeBody, txHash: string): RuleFailure | { apply: () => ExecResult } {
+    const record = this.#generatingRecord(body.keyIndex);
+    if (isFailure(record)) return record;
     const decision = memoize(this.#ruleMemo, txHash, () => checkProposal(this.#epochContext(), body));
     if (isFailure(decision)) return decision;
     const { dealers, commitments } = decision as Decision;
@@ -335,10 +341,8 @@ export class MappingStateMachine {
     if (!this.#params.dev_attested_keys) {
       return fail(TxCode.ATTESTED_KEYS_DISABLED, 'RegisterKey (attested keys) is disabled on this chain; keys come from key generation');
     }
-    const record = this.#keyRecord(body.keyIndex);
-    if (record === undefined || record.status !== 'generating') {
-      return fail(TxCode.KEY_NOT_GENERATING, `key index ${body.keyIndex} is ${record ? `already ${record.status}` : 'not scheduled for generation'}`);
-    }
+    const record = this.#generatingRecord(body.keyIndex);
+    if (isFailure(record)) return record;
     if (body.commitments.length !== this.#epoch.k) {
       return fail(TxCode.INVALID_KEY, `expected k=${this.#epoch.k} commitments, got ${body.commitments.length}`);
     }
