@@ -8,7 +8,7 @@
  *   /key                   {key_index}              -> key record
  *   /keys/generating       {from?, limit?}          -> {key_indexes, decided: [{key_index, dealers}], next_index}
  *                          (keys still being generated; the decided ones with their agreed dealers)
- *   /lookup/verifier       {verifier, verifier_id}  -> {keys: [{key_index, public_key, address}]}
+ *   /lookup/verifier       {verifier, verifier_id}  -> {keys: [{key_index, epoch, public_key, address, share_publics?}]}
  *   /lookup/public-key     {public_key}             -> key record with its assignee
  */
 import { z } from 'zod';
@@ -94,7 +94,8 @@ export async function runQuery(path: string, data: Uint8Array, state: StateReade
       const keys = [];
       for (const keyIndex of user.key_indexes) {
         const record = await state.read(KEYS.key(keyIndex)) as KeyRecord;
-        keys.push({ key_index: keyIndex, public_key: record.public_key, address: record.address });
+        // share_publics lets the retrieval server answer a login from this one query.
+        keys.push({ key_index: keyIndex, epoch: record.epoch, public_key: record.public_key, address: record.address, share_publics: record.share_publics });
       }
       return answer({ keys });
     }

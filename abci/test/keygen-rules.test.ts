@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, fromUtf8 } from '../../core/encoding/bytes.js';
 import { buildSignedTx } from '../../core/tx/build.js';
-import { G, encodePoint, mulSecret } from '../../core/crypto/point.js';
+import { G, encodePoint, mulSecret, parsePoint } from '../../core/crypto/point.js';
+import { interpolateInExponent } from '../../core/crypto/polynomial.js';
 import { Fn } from '../../core/crypto/scalar.js';
 import type { KeygenProposeBody, KeyPublishBody, TxBody } from '../../core/tx/types.js';
 import { MappingStateMachine, type ExecResult } from '../src/state/machine.js';
@@ -54,6 +55,14 @@ for (const [n, k, t] of [[5, 3, 1], [9, 5, 2]] as const) {
     assert.equal(key(m, 0).public_key, expected, 'the public key is the sum of the decided secrets times G');
     assert.equal(key(m, 0).status, 'ready');
     assert.equal(m.counters.ready, 1);
+    const sharePublics = key(m, 0).share_publics ?? [];
+    assert.deepEqual(sharePublics.map((p) => p.index), [...publishers].sort((a, b) => a - b), 'the provers, ascending');
+    const evaluations = sharePublics.map((p) => ({ index: BigInt(p.index), value: parsePoint(p.point) }));
+    for (let j = 1; j <= n; j++) {
+      const share = outcome.shares.get(j) as { s: bigint };
+      assert.equal(bytesToHex(encodePoint(interpolateInExponent(evaluations, BigInt(j)))), bytesToHex(encodePoint(mulSecret(G, share.s))),
+        `g^s_${j} follows from the published points, also for a member that published nothing`);
+    }
 
     const assigned = m.finalizeBlock(m.height + 1, [assignTx(e, 'alice@example.com')]).results[0] as ExecResult;
     assert.equal(JSON.parse(fromUtf8(assigned.data as Uint8Array)).public_key, expected);

@@ -74,7 +74,8 @@ test('one node: signed transactions commit, queries answer, bad transactions get
     assert.equal(keyIndex, 0);
 
     const lookup = await abciQuery(url, '/lookup/verifier', { verifier: 'google', verifier_id: 'alice@example.com' });
-    assert.deepEqual(lookup.value, { keys: [{ key_index: 0, public_key: publicKey, address }] });
+    // An attested key has no share_publics (they come from key generation's share proofs).
+    assert.deepEqual(lookup.value, { keys: [{ key_index: 0, epoch: 1, public_key: publicKey, address }] });
     const byKey = await abciQuery(url, '/lookup/public-key', { public_key: publicKey });
     assert.deepEqual((byKey.value as { assigned_to: unknown }).assigned_to, { verifier: 'google', verifier_id: 'alice@example.com' });
     const epoch = await abciQuery(url, '/epoch');

@@ -78,7 +78,13 @@ export function checkProposal(ctx: EpochContext, body: KeygenProposeBody): Decis
   return { dealers: [...dealers].sort((a, b) => a - b), commitments: combined.map((p) => bytesToHex(encodePoint(p))) };
 }
 
-export function checkPublication(ctx: EpochContext, commitmentsHex: readonly string[], body: KeyPublishBody): { publicKey: Uint8Array } | RuleFailure {
+export interface Publication {
+  readonly publicKey: Uint8Array;
+  /** The proven g^{s_i}, ascending by node index, as 33-byte compressed hex. */
+  readonly sharePublics: Array<{ index: number; point: string }>;
+}
+
+export function checkPublication(ctx: EpochContext, commitmentsHex: readonly string[], body: KeyPublishBody): Publication | RuleFailure {
   const { k, id: epochId } = ctx.epoch;
   if (body.proofs.length !== k) return fail(TxCode.INVALID_SHARE_PROOF, `a publication needs exactly k=${k} share proofs, got ${body.proofs.length}`);
   const D = commitmentsHex.map((hex) => parsePoint(hexToBytes(hex)));
@@ -104,7 +110,10 @@ export function checkPublication(ctx: EpochContext, commitmentsHex: readonly str
   }
   const publicKey = interpolateInExponent(points);
   if (publicKey.is0()) return fail(TxCode.INVALID_SHARE_PROOF, 'the shares interpolate to the identity');
-  return { publicKey: encodePoint(publicKey) };
+  const sharePublics = points
+    .map((p) => ({ index: Number(p.index), point: bytesToHex(encodePoint(p.value)) }))
+    .sort((a, b) => a.index - b.index);
+  return { publicKey: encodePoint(publicKey), sharePublics };
 }
 
 export function isFailure(value: object): value is RuleFailure {

@@ -15,7 +15,7 @@ import {
   KEY_ATTESTATION_TAG, TX_SIGNATURE_TAG, type AssignKeyBody, type KeygenProposeBody, type KeyPublishBody, type RegisterKeyBody,
   type SignedTx, type TxBody,
 } from '../../../core/tx/types.js';
-import { checkProposal, checkPublication, fail, isFailure, type Decision, type EpochContext, type RuleFailure } from './keygen-rules.js';
+import { checkProposal, checkPublication, fail, isFailure, type Decision, type EpochContext, type Publication, type RuleFailure } from './keygen-rules.js';
 import { TxCode, type TxCodeValue } from './codes.js';
 import { parseGenesisAppState } from './genesis.js';
 import { MinHeap } from './min-heap.js';
@@ -332,9 +332,9 @@ export class MappingStateMachine {
     const commitments = record.commitments;
     const published = memoize(this.#ruleMemo, txHash, () => checkPublication(this.#epochContext(), commitments, body));
     if (isFailure(published)) return published;
-    const { publicKey } = published as { publicKey: Uint8Array };
+    const { publicKey, sharePublics } = published as Publication;
     if (this.#table.has(KEYS.pubkey(publicKey))) return fail(TxCode.DUPLICATE_PUBLIC_KEY, 'public key is already registered for another key index');
-    return { apply: () => this.#markReady(record, publicKey, commitments) };
+    return { apply: () => this.#markReady(record, publicKey, commitments, sharePublics) };
   }
 
   #checkRegisterKey(body: RegisterKeyBody, txHash: string): RuleFailure | { apply: () => ExecResult } {
@@ -378,10 +378,12 @@ export class MappingStateMachine {
   }
 
   /** A key's public key is fixed: it joins the ready buffer. */
-  #markReady(record: KeyRecord, publicKey: Uint8Array, commitments: string[]): ExecResult {
+  #markReady(record: KeyRecord, publicKey: Uint8Array, commitments: string[], sharePublics?: KeyRecord['share_publics']): ExecResult {
     // Derived once here, so assignments and lookups never decompress the key again.
     const address = checksumAddress(ethereumAddress(publicKey));
-    this.#table.put(KEYS.key(record.index), { ...record, status: 'ready', public_key: bytesToHex(publicKey), address, commitments });
+    const ready: KeyRecord = { ...record, status: 'ready', public_key: bytesToHex(publicKey), address, commitments };
+    if (sharePublics !== undefined) ready.share_publics = sharePublics;
+    this.#table.put(KEYS.key(record.index), ready);
     this.#table.put(KEYS.pubkey(publicKey), { key_index: record.index } satisfies PubkeyRecord);
     this.#ready.push(record.index);
     this.#setCounters({ ...this.#counters, generating: this.#counters.generating - 1, ready: this.#counters.ready + 1 });

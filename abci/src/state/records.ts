@@ -6,7 +6,7 @@
  *   epoch                 {id, n, k, t, members: [{index, address, public_key}]}
  *   params                {key_buffer_target, max_tx_lifetime_blocks, dev_attested_keys}
  *   counters              {next_index, generating, ready, assigned}
- *   key/<index:16 hex>    {index, epoch, status, public_key?, address?, dealers?, commitments?, assigned_to?}
+ *   key/<index:16 hex>    {index, epoch, status, public_key?, address?, dealers?, commitments?, share_publics?, assigned_to?}
  *   user/<sha256:64 hex>  {verifier, verifier_id, key_indexes}
  *   pubkey/<33B hex>      {key_index}
  *   seen/<sha256:64 hex>  {expires_at_height}   replay protection, pruned after expiry
@@ -71,6 +71,12 @@ export const KeyRecord = z.object({
   dealers: z.array(z.number().int().positive()).optional(),
   /** D: the combined Pedersen commitment polynomial (k points); share i is committed by D(i). */
   commitments: z.array(hex(33)).optional(),
+  /**
+   * g^{s_i} of the k nodes whose share proofs fixed the key, ascending by node index. They determine the
+   * share polynomial in the exponent, so g^{s_j} of every member j follows by interpolation: what a client
+   * checks each returned share against. Absent for attested (development) keys.
+   */
+  share_publics: z.array(z.object({ index: z.number().int().positive(), point: hex(33) }).strict()).optional(),
   assigned_to: Assignee.optional(),
 }).strict();
 export type KeyRecord = z.infer<typeof KeyRecord>;
