@@ -12,6 +12,8 @@ export const KeygenConfigSchema = z.object({
   node_key_file: z.string().min(1),
   /** Where dealings and shares are kept (LevelDB, created with mode 0700). */
   data_dir: z.string().min(1),
+  /** Unix socket on which this node's retrieval process reads shares; default <data_dir>/share.sock. */
+  share_socket: z.string().min(1).optional(),
   /** libp2p listen multiaddr, e.g. /ip4/0.0.0.0/tcp/7001. */
   listen: z.string().regex(/^\/ip[46]\/[^/]+\/tcp\/\d{1,5}$/, 'listen must look like /ip4/HOST/tcp/PORT'),
   /** This node's CometBFT RPC. */
@@ -29,7 +31,8 @@ export const KeygenConfigSchema = z.object({
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 }).strict();
 
-export type KeygenConfig = z.infer<typeof KeygenConfigSchema>;
+/** The file's settings with every path resolved and defaulted. */
+export type KeygenConfig = z.infer<typeof KeygenConfigSchema> & { share_socket: string };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -46,5 +49,11 @@ export function loadKeygenConfig(file: string): KeygenConfig {
   const parsed = KeygenConfigSchema.safeParse(json);
   if (!parsed.success) throw new ConfigError(`invalid configuration in ${file}:\n${z.prettifyError(parsed.error)}`);
   const base = path.dirname(path.resolve(file));
-  return { ...parsed.data, node_key_file: path.resolve(base, parsed.data.node_key_file), data_dir: path.resolve(base, parsed.data.data_dir) };
+  const dataDir = path.resolve(base, parsed.data.data_dir);
+  return {
+    ...parsed.data,
+    node_key_file: path.resolve(base, parsed.data.node_key_file),
+    data_dir: dataDir,
+    share_socket: parsed.data.share_socket === undefined ? path.join(dataDir, 'share.sock') : path.resolve(base, parsed.data.share_socket),
+  };
 }

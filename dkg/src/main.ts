@@ -6,7 +6,8 @@
  *
  * It reads the epoch (n, k, t, members) and the keys to generate from its node's mapping state through
  * CometBFT, runs the AVSS key generation with the other members over libp2p, and submits the agreed
- * dealings and the share proofs as BFT transactions. Its dealings and shares live in its own LevelDB.
+ * dealings and the share proofs as BFT transactions. Its dealings and shares live in its own LevelDB; the
+ * node's retrieval process reads single shares through a Unix socket (share-service.ts).
  */
 import '../../core/runtime.js';
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { ConfigError, loadKeygenConfig, type KeygenConfig } from './config.js';
 import { LevelDealingStore } from './level-store.js';
 import { KeygenEngine } from './protocol/engine.js';
 import { decodeBatch, encodeFrames } from './protocol/wire.js';
+import { ShareService } from './share-service.js';
 import { KeygenTransport } from './transport.js';
 import { KeygenWorker, type FrameCodec } from './worker.js';
 
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
     onFrame: (from, frame) => worker.onFrame(from, frame),
   });
   transport.onPeerConnected((index) => worker.onPeerConnected(index));
+  const shareService = await ShareService.start(config.share_socket, store, log);
   worker.start();
   log.info({ chainId, epoch: epoch.id, self, n: epoch.n, k: epoch.k, t: epoch.t }, 'key generation running');
 
@@ -110,6 +113,7 @@ async function main(): Promise<void> {
     clearInterval(statsTimer);
     log.info({ signal }, 'stopping');
     await worker.stop();
+    await shareService.stop();
     await transport?.stop();
     await store.close();
     process.exit(0);

@@ -1,0 +1,66 @@
+/**
+ * Serves this node's shares to its own retrieval process over a Unix socket (see core/keygen/share-api.ts).
+ * The socket file is created with mode 0600 inside the store's 0700 directory: reaching it needs the same
+ * operating-system rights as reading the LevelDB files themselves, so it adds no new way in.
+ */
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { SHARE_PATH, type ShareAnswer } from '../../core/keygen/share-api.js';
+import type { Logger } from '../../core/log.js';
+import type { StoredShare } from './protocol/store.js';
+
+export interface ShareReader {
+  share(epoch: bigint, keyIndex: bigint): StoredShare | undefined;
+}
+
+export class ShareService {
+  readonly #server: Server;
+  readonly socketPath: string;
+
+  private constructor(server: Server, socketPath: string) {
+    this.#server = server;
+    this.socketPath = socketPath;
+  }
+
+  static async start(socketPath: string, shares: ShareReader, log: Logger): Promise<ShareService> {
+    const server = createServer((req, res) => {
+      const reply = (status: number, body: object) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const match = req.method === 'GET' ? SHARE_PATH.exec(req.url ?? '') : null;
+      if (match === null) {
+        reply(404, { error: 'unknown request; the only one is GET /v1/share/<epoch>/<key_index>' });
+        return;
+      }
+      const epoch = Number(match[1]);
+      const keyIndex = Number(match[2]);
+      const stored = epoch > 0 ? shares.share(BigInt(epoch), BigInt(keyIndex)) : undefined;
+      if (stored === undefined) {
+        reply(404, { error: `this node has no share of key ${keyIndex} in epoch ${epoch}` });
+        return;
+      }
+      const answer: ShareAnswer = { epoch, key_index: keyIndex, share: stored.s.toString(16).padStart(64, '0') };
+      reply(200, answer);
+    });
+    server.keepAliveTimeout = 60_000;
+    // A socket file left by a crashed run would make listen fail with EADDRINUSE.
+    rmSync(socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(socketPath, 0o600);
+    log.info({ socket: socketPath }, 'serving shares to the local retrieval process');
+    return new ShareService(server, socketPath);
+  }
+
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    rmSync(this.socketPath, { force: true });
+  }
+}
