@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import secp256k1 from 'secp256k1';
-import { domainMessage } from './hash.js';
+import { domainMessage, keccak256 } from './hash.js';
 import { checksumAddress, ethereumAddress, publicKeyOf } from './keys.js';
 
 function digest(tag: string, parts: readonly Uint8Array[]): Uint8Array {
@@ -39,6 +39,19 @@ export class NodeSigner {
     return secp256k1.ecdsaSign(digest(tag, parts), this.#secretKey).signature;
   }
 
+  /**
+   * A legacy Torus node signature (torus-node.md §0): ECDSA over keccak256(message), 65 bytes r‖s‖v with
+   * v = 27 + recovery id. Only for what the legacy API fixes byte for byte (the commitment signature over
+   * "mug00␜…"); it cannot be confused with `sign`, which hashes a tagged message with SHA-256.
+   */
+  signLegacy(message: Uint8Array): Uint8Array {
+    const { signature, recid } = secp256k1.ecdsaSign(keccak256(message), this.#secretKey);
+    const out = new Uint8Array(65);
+    out.set(signature);
+    out[64] = 27 + recid;
+    return out;
+  }
+
   /** Keeps the key out of logs and JSON. */
   toJSON(): { address: string } {
     return { address: this.checksumAddress };
@@ -52,6 +65,21 @@ export function verifySignature(publicKey: Uint8Array, tag: string, parts: reado
     return secp256k1.ecdsaVerify(signature, digest(tag, parts), publicKey);
   } catch {
     // Unparseable signature (r or s out of range) or public key.
+    return false;
+  }
+}
+
+/**
+ * Verifies a legacy signature (see `NodeSigner.signLegacy`) from r‖s, ignoring v as the Go node did. A
+ * high-s signature is accepted, also as the Go node did (Go's ecdsa.Verify takes either form), so that
+ * signatures by other implementations of the legacy node count. Never throws on bad input.
+ */
+export function verifyLegacySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64 && signature.length !== 65) return false;
+  try {
+    const rs = secp256k1.signatureNormalize(Uint8Array.from(signature.subarray(0, 64)));
+    return secp256k1.ecdsaVerify(rs, keccak256(message), publicKey);
+  } catch {
     return false;
   }
 }

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { domainMessage, domainHash, sha256 } from '../crypto/hash.js';
-import { NodeSigner, isCompressedPoint, signatureBackend, verifySignature } from '../crypto/signature.js';
+import { domainMessage, domainHash, keccak256, sha256 } from '../crypto/hash.js';
+import { NodeSigner, isCompressedPoint, signatureBackend, verifyLegacySignature, verifySignature } from '../crypto/signature.js';
 import { bytesToHex, utf8 } from '../encoding/bytes.js';
 
 const secret = secp256k1.Point.Fn.toBytes(0x1234567890abcdefn);
@@ -56,4 +56,29 @@ test('compressed point check', () => {
 
 test('a signer never serialises its secret', () => {
   assert.equal(JSON.stringify({ signer }).includes(bytesToHex(secret)), false);
+});
+
+test('legacy signatures: keccak256, r‖s‖v with v = 27 + recid, high s accepted, anything else refused', () => {
+  const legacySigner = new NodeSigner(new Uint8Array(32).fill(7));
+  const message = utf8('mug00\x1cabc\x1c01\x1c02\x1ctest\x1c1700000000');
+  const sig = legacySigner.signLegacy(message);
+  assert.equal(sig.length, 65);
+  assert.ok(sig[64] === 27 || sig[64] === 28);
+  // Cross-check with an independent implementation: noble recovers our public key from (r, s, recid).
+  const recovered = secp256k1.Signature.fromBytes(sig.subarray(0, 64), 'compact').addRecoveryBit((sig[64] as number) - 27)
+    .recoverPublicKey(keccak256(message)).toBytes(false);
+  assert.deepEqual(recovered, legacySigner.publicKey);
+  assert.ok(verifyLegacySignature(legacySigner.publicKey, message, sig));
+  assert.ok(verifyLegacySignature(legacySigner.publicKey, message, sig.subarray(0, 64)), 'v is not needed');
+  const n = secp256k1.Point.Fn.ORDER;
+  const s = BigInt(`0x${Buffer.from(sig.subarray(32, 64)).toString('hex')}`);
+  const highS = Uint8Array.from(sig);
+  highS.set(Buffer.from((n - s).toString(16).padStart(64, '0'), 'hex'), 32);
+  assert.ok(verifyLegacySignature(legacySigner.publicKey, message, highS), 'the Go node accepted high s');
+  const tampered = Uint8Array.from(message);
+  tampered[0] = (tampered[0] as number) ^ 1;
+  assert.equal(verifyLegacySignature(legacySigner.publicKey, tampered, sig), false);
+  assert.equal(verifyLegacySignature(new NodeSigner(new Uint8Array(32).fill(8)).publicKey, message, sig), false);
+  assert.equal(verifyLegacySignature(legacySigner.publicKey, message, sig.subarray(0, 63)), false);
+  assert.equal(verifyLegacySignature(legacySigner.publicKey, message, new Uint8Array(64).fill(0xff)), false);
 });
