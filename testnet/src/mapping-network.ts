@@ -9,6 +9,9 @@
  *   DIR/nodeN/cometbft/         CometBFT home;  DIR/nodeN/cometbft.log
  *   DIR/nodeN/abci/             torus-abci home; DIR/nodeN/abci.log
  *   DIR/nodeN/dkg.json          torus-dkg configuration; DIR/nodeN/dkg/ its store; DIR/nodeN/dkg.log
+ *   DIR/nodeN/retrieval.json    torus-retrieval configuration; DIR/nodeN/retrieval/ its store; .log
+ *   DIR/dev-issuer-key.json     the development OpenID issuer's signing key; DIR/dev-issuer.log
+ *   DIR/client.json             what a client needs: endpoints, node keys, thresholds, the dev issuer
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -53,7 +56,12 @@ export interface MappingNetworkOptions {
   readonly keygen?: boolean;
   /** torus-dkg's max_keys_in_flight. */
   readonly keygenInFlight?: number;
+  /** Run a retrieval server per node and a development OpenID issuer (needs keygen). */
+  readonly retrieval?: boolean;
 }
+
+/** The verifier that local networks configure, backed by the development issuer. */
+export const DEV_VERIFIER = 'torus-dev';
 
 const NodeLayoutSchema = z.object({
   index: z.number().int().positive(),
@@ -62,6 +70,7 @@ const NodeLayoutSchema = z.object({
   rpcPort: z.number().int(),
   abciPort: z.number().int(),
   keygenPort: z.number().int(),
+  retrievalPort: z.number().int().optional(),
   publicKey: z.string(),
 });
 const LayoutSchema = z.object({
@@ -72,6 +81,7 @@ const LayoutSchema = z.object({
   k: z.number().int(),
   t: z.number().int(),
   keygen: z.boolean(),
+  devIssuerPort: z.number().int().optional(),
   nodes: z.array(NodeLayoutSchema),
 });
 export type NetworkLayout = z.infer<typeof LayoutSchema>;
@@ -83,6 +93,7 @@ export class MappingNode {
   readonly comet: ManagedProcess;
   readonly abci: ManagedProcess | undefined;
   readonly keygen: ManagedProcess | undefined;
+  readonly retrieval: ManagedProcess | undefined;
 
   constructor(layout: NodeLayout, dir: string, app: NetworkApp, keygen: boolean) {
     this.layout = layout;
@@ -100,6 +111,15 @@ export class MappingNode {
     this.keygen = keygen
       ? new ManagedProcess(`torus-dkg-${layout.index}`, process.execPath, [path.join(REPO_ROOT, 'dist/dkg/src/main.js'), '--config', path.join(dir, 'dkg.json')], path.join(dir, 'dkg.log'))
       : undefined;
+    this.retrieval = layout.retrievalPort !== undefined
+      ? new ManagedProcess(`torus-retrieval-${layout.index}`, process.execPath, [path.join(REPO_ROOT, 'dist/retrieval/src/main.js'), '--config', path.join(dir, 'retrieval.json')], path.join(dir, 'retrieval.log'))
+      : undefined;
+  }
+
+  /** The node's JSON-RPC endpoint (torus.js's "endpoint"). */
+  get endpoint(): string {
+    if (this.layout.retrievalPort === undefined) throw new Error(`node ${this.index} runs no retrieval server`);
+    return `http://127.0.0.1:${this.layout.retrievalPort}/jrpc`;
   }
 
   get index(): number {
@@ -130,11 +150,22 @@ export class MappingNetwork {
   readonly dir: string;
   readonly layout: NetworkLayout;
   readonly nodes: readonly MappingNode[];
+  readonly devIssuer: ManagedProcess | undefined;
 
   private constructor(dir: string, layout: NetworkLayout) {
     this.dir = dir;
     this.layout = layout;
     this.nodes = layout.nodes.map((node) => new MappingNode(node, path.join(dir, `node${node.index}`), layout.app, layout.keygen));
+    this.devIssuer = layout.devIssuerPort === undefined ? undefined : new ManagedProcess('torus-dev-issuer', process.execPath, [
+      path.join(REPO_ROOT, 'dist/retrieval/src/verifiers/dev-issuer-main.js'), '--listen', `127.0.0.1:${layout.devIssuerPort}`,
+      '--key-file', path.join(dir, 'dev-issuer-key.json'),
+    ], path.join(dir, 'dev-issuer.log'));
+  }
+
+  /** The development issuer's base URL (its tokens' `iss`). */
+  get devIssuerUrl(): string {
+    if (this.layout.devIssuerPort === undefined) throw new Error('this network runs no development issuer');
+    return `http://127.0.0.1:${this.layout.devIssuerPort}`;
   }
 
   get chainId(): string {
@@ -158,9 +189,14 @@ export class MappingNetwork {
     const k = Math.floor(n / 2) + 1;
     const t = maxFaults(n);
     const cometbft = cometbftBinary();
+    const retrieval = options.retrieval ?? false;
+    if (retrieval && !(options.keygen ?? false)) throw new Error('a retrieval server needs key generation (keygen: true) for its shares');
+    // Node i uses base + 10(i-1) + {0 p2p, 1 rpc, 2 abci, 3 keygen, 4 retrieval}; the dev issuer base + 10n.
+    const PER_NODE = 5;
     const ports = options.basePort !== undefined
-      ? Array.from({ length: 4 * n }, (_, i) => (options.basePort as number) + 10 * Math.floor(i / 4) + (i % 4))
-      : await freePorts(4 * n);
+      ? [...Array.from({ length: PER_NODE * n }, (_, i) => (options.basePort as number) + 10 * Math.floor(i / PER_NODE) + (i % PER_NODE)), options.basePort + 10 * n]
+      : await freePorts(PER_NODE * n + 1);
+    const port = (node: number, slot: number) => ports[PER_NODE * (node - 1) + slot] as number;
     mkdirSync(dir, { recursive: true });
     const chainId = `torus-local-${bytesToHex(crypto.getRandomValues(new Uint8Array(4)))}`;
 
@@ -178,8 +214,8 @@ export class MappingNetwork {
       writeFileSync(path.join(nodeDir, 'node-key.json'), JSON.stringify({ secret_key: bytesToHex(secretKey) }) + '\n', { mode: 0o600 });
       nodes.push({
         index: i, nodeId,
-        p2pPort: ports[4 * (i - 1)] as number, rpcPort: ports[4 * (i - 1) + 1] as number, abciPort: ports[4 * (i - 1) + 2] as number,
-        keygenPort: ports[4 * (i - 1) + 3] as number,
+        p2pPort: port(i, 0), rpcPort: port(i, 1), abciPort: port(i, 2), keygenPort: port(i, 3),
+        ...(retrieval ? { retrievalPort: port(i, 4) } : {}),
         publicKey: bytesToHex(publicKeyOf(secretKey)),
       });
     }
@@ -245,20 +281,59 @@ export class MappingNetwork {
         }, null, 2) + '\n');
       }
     }
-    const layout: NetworkLayout = { chainId, app, epoch, n, k, t, keygen, nodes };
+    const devIssuerPort = retrieval ? ports[PER_NODE * n] as number : undefined;
+    if (devIssuerPort !== undefined) {
+      const issuer = `http://127.0.0.1:${devIssuerPort}`;
+      for (const node of nodes) {
+        writeFileSync(path.join(dir, `node${node.index}`, 'retrieval.json'), JSON.stringify({
+          mode: 'development',
+          node_key_file: 'node-key.json',
+          data_dir: 'retrieval',
+          listen: `127.0.0.1:${node.retrievalPort as number}`,
+          comet_rpc: `http://127.0.0.1:${node.rpcPort}`,
+          share_socket: 'dkg/share.sock',
+          verifiers: { [DEV_VERIFIER]: { preset: 'dev', issuer, audience: 'torus-dev' } },
+          log_level: process.env['TORUS_RETRIEVAL_LOG_LEVEL'] ?? 'info',
+        }, null, 2) + '\n');
+      }
+      writeFileSync(path.join(dir, 'client.json'), JSON.stringify({
+        chain_id: chainId, epoch, n, k,
+        nodes: nodes.map((node) => ({ index: node.index, endpoint: `http://127.0.0.1:${node.retrievalPort as number}/jrpc`, public_key: node.publicKey })),
+        dev_issuer: issuer,
+      }, null, 2) + '\n');
+    }
+    const layout: NetworkLayout = { chainId, app, epoch, n, k, t, keygen, ...(devIssuerPort !== undefined ? { devIssuerPort } : {}), nodes };
     writeFileSync(path.join(dir, 'network.json'), JSON.stringify(layout, null, 2) + '\n');
     return new MappingNetwork(dir, layout);
   }
 
   /** Starts every process (applications first, since CometBFT connects to them) and waits for block 1. */
   async start(timeoutMs = 60_000): Promise<void> {
+    this.devIssuer?.start();
     for (const node of this.nodes) node.abci?.start();
     for (const node of this.nodes) node.comet.start();
     await this.waitForHeight(1, timeoutMs);
     for (const node of this.nodes) node.keygen?.start();
+    for (const node of this.nodes) node.retrieval?.start();
+    await this.waitForRetrieval(timeoutMs);
+  }
+
+  /** Waits until every retrieval server answers /healthz. */
+  async waitForRetrieval(timeoutMs = 60_000, nodes: readonly MappingNode[] = this.nodes): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const node of nodes) {
+      if (node.layout.retrievalPort === undefined) continue;
+      const url = `http://127.0.0.1:${node.layout.retrievalPort}/healthz`;
+      while (!(await fetch(url).then((r) => r.ok, () => false))) {
+        if (Date.now() > deadline) throw new Error(`the retrieval server of node ${node.index} is not up after ${timeoutMs} ms (log: ${path.join(node.dir, 'retrieval.log')})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.retrieval?.stop('SIGTERM')));
+    await this.devIssuer?.stop('SIGTERM');
     await Promise.all(this.nodes.map((node) => node.keygen?.stop('SIGTERM')));
     await Promise.all(this.nodes.map((node) => node.comet.stop('SIGTERM')));
     await Promise.all(this.nodes.map((node) => node.abci?.stop('SIGTERM')));

@@ -1,0 +1,69 @@
+/**
+ * Configuration of the retrieval process: a JSON file, with the mode and the verifiers also settable from
+ * the environment (TORUS_MODE, TORUS_VERIFIERS) so that operators can keep client ids out of files. Paths are
+ * relative to the file. Production is the default mode; development (dev issuer, plain-HTTP JWKS) must be
+ * asked for, and TORUS_MODE=production overrides a file that asks for it.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadVerifiersFromEnv, parseVerifiersConfig, type VerifierMode, type VerifiersConfig } from './verifiers/config.js';
+
+const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'listen must be HOST:PORT');
+
+export const RetrievalConfigSchema = z.object({
+  mode: z.enum(['production', 'development']).default('production'),
+  /** JSON file {"secret_key": hex}: the node's key; it signs commitments and AssignKey transactions. */
+  node_key_file: z.string().min(1),
+  /** This process's own LevelDB (commitments and used tokens). */
+  data_dir: z.string().min(1),
+  listen: HostPort,
+  comet_rpc: z.url(),
+  /** The key-generation process's share socket (torus-dkg's share_socket). */
+  share_socket: z.string().min(1),
+  /** Verifiers by name; TORUS_VERIFIERS replaces them when set. */
+  verifiers: z.record(z.string(), z.unknown()).optional(),
+  signature_window_seconds: z.number().int().min(10).max(86_400).default(600),
+  clock_skew_seconds: z.number().int().min(0).max(600).default(60),
+  commitment_ttl_seconds: z.number().int().min(10).max(86_400).default(900),
+  max_body_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+  max_batch: z.number().int().min(1).max(1000).default(20),
+  cors_origins: z.array(z.string().min(1)).min(1).default(['*']),
+  tx_lifetime_blocks: z.number().int().min(1).max(100_000).default(100),
+  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+}).strict();
+
+export type RetrievalConfig = Omit<z.infer<typeof RetrievalConfigSchema>, 'verifiers' | 'mode'> & {
+  mode: VerifierMode;
+  verifiers: VerifiersConfig;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseRetrievalConfig(json: unknown, baseDir: string, env: Record<string, string | undefined>): RetrievalConfig {
+  const parsed = RetrievalConfigSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`invalid retrieval configuration:\n${z.prettifyError(parsed.error)}`);
+  const envMode = env['TORUS_MODE'];
+  if (envMode !== undefined && envMode !== 'production' && envMode !== 'development') throw new ConfigError(`TORUS_MODE must be production or development, not ${JSON.stringify(envMode)}`);
+  // The environment can only make a node stricter: production in the environment always wins.
+  const mode: VerifierMode = envMode === 'production' || env['NODE_ENV'] === 'production' ? 'production' : parsed.data.mode;
+  const verifiers = loadVerifiersFromEnv(env, mode) ?? (parsed.data.verifiers === undefined ? undefined : parseVerifiersConfig(parsed.data.verifiers, mode));
+  if (verifiers === undefined) throw new ConfigError('no verifiers configured: set "verifiers" in the file or TORUS_VERIFIERS');
+  const resolve = (p: string) => path.resolve(baseDir, p);
+  return {
+    ...parsed.data, mode, verifiers,
+    node_key_file: resolve(parsed.data.node_key_file), data_dir: resolve(parsed.data.data_dir), share_socket: resolve(parsed.data.share_socket),
+  };
+}
+
+export function loadRetrievalConfig(file: string, env: Record<string, string | undefined> = process.env): RetrievalConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  return parseRetrievalConfig(json, path.dirname(path.resolve(file)), env);
+}

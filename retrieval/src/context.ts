@@ -1,0 +1,55 @@
+/**
+ * Everything a request handler may use, wired once at start (main.ts) and passed in: the node's identity,
+ * the epoch it serves, its verifiers, its mapping state, its token store and its share source. Handlers hold
+ * no other state, so tests wire the same handlers to real or in-memory parts.
+ */
+import { parsePoint } from '../../core/crypto/point.js';
+import type { NodeSigner } from '../../core/crypto/signature.js';
+import type { TxContext } from '../../core/tx/build.js';
+import type { EpochView, MappingClient } from './mapping.js';
+import type { ShareSource } from './share-source.js';
+import type { TokenStore } from './token-store.js';
+import type { IdTokenVerifier } from './verifiers/types.js';
+
+export interface Member {
+  readonly index: number;
+  /** Affine coordinates, to match the unpadded hex that signatures name nodes by. */
+  readonly x: bigint;
+  readonly y: bigint;
+  readonly publicKey: Uint8Array;
+}
+
+export interface Verifiers {
+  get(name: string): IdTokenVerifier | undefined;
+}
+
+export interface RetrievalLimits {
+  /** How long a commitment signature counts (seconds since it was signed). */
+  readonly signatureWindowSeconds: number;
+  /** Tolerated clock difference between nodes, for signatures dated in the future. */
+  readonly clockSkewSeconds: number;
+  /** How long a commitment waits for its reveal. */
+  readonly commitmentTtlSeconds: number;
+}
+
+export interface RetrievalContext {
+  readonly signer: NodeSigner;
+  readonly selfIndex: number;
+  readonly epoch: EpochView;
+  readonly members: readonly Member[];
+  readonly tx: TxContext;
+  readonly verifiers: Verifiers;
+  readonly mapping: MappingClient;
+  readonly tokens: TokenStore;
+  readonly shares: ShareSource;
+  readonly limits: RetrievalLimits;
+  /** Unix seconds. */
+  readonly now: () => number;
+}
+
+export function membersOf(epoch: EpochView): Member[] {
+  return epoch.members.map((m) => {
+    const point = parsePoint(m.public_key, `public key of member ${m.index}`).toAffine();
+    return { index: m.index, x: point.x, y: point.y, publicKey: parsePoint(m.public_key).toBytes(false) };
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * What the retrieval server needs from its node's mapping state, read and written through its own CometBFT:
+ * the epoch, a user's keys, a key by public key, and AssignKey transactions signed with the node key.
+ * Everything read here was committed by BFT consensus; nothing is cached that consensus could change.
+ */
+import { z } from 'zod';
+import { abciQuery, broadcastTxCommit, status } from '../../core/comet/rpc.js';
+import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
+import { QueryCode } from '../../abci/src/state/codes.js';
+
+const hex33 = z.string().regex(/^[0-9a-f]{66}$/);
+
+export const EpochView = z.object({
+  id: z.number().int().positive(),
+  n: z.number().int().positive(),
+  k: z.number().int().positive(),
+  t: z.number().int().nonnegative(),
+  members: z.array(z.object({ index: z.number().int().positive(), address: z.string(), public_key: z.string().regex(/^[0-9a-f]{130}$/) })),
+});
+export type EpochView = z.infer<typeof EpochView>;
+
+export const UserKey = z.object({
+  key_index: z.number().int().nonnegative(),
+  epoch: z.number().int().positive(),
+  public_key: hex33,
+  address: z.string(),
+  share_publics: z.array(z.object({ index: z.number().int().positive(), point: hex33 })).optional(),
+});
+export type UserKey = z.infer<typeof UserKey>;
+
+const UserKeys = z.object({ keys: z.array(UserKey) });
+
+export const KeyView = z.object({
+  index: z.number().int().nonnegative(),
+  status: z.string(),
+  public_key: hex33.optional(),
+  assigned_to: z.object({ verifier: z.string(), verifier_id: z.string() }).optional(),
+});
+export type KeyView = z.infer<typeof KeyView>;
+
+
+export class MappingError extends Error {
+  override name = 'MappingError';
+}
+
+export interface AssignOutcome {
+  readonly code: number;
+  readonly log: string;
+}
+
+export class MappingClient {
+  constructor(readonly rpcUrl: string, readonly txLifetimeBlocks = 100) {}
+
+  async epoch(): Promise<EpochView> {
+    const answer = await abciQuery(this.rpcUrl, '/epoch');
+    if (answer.code !== 0) throw new MappingError(`the mapping state has no epoch yet: ${answer.log}`);
+    return EpochView.parse(answer.value);
+  }
+
+  /** A user's keys, or undefined when the user has none. */
+  async keysOf(verifier: string, verifierId: string): Promise<UserKey[] | undefined> {
+    const answer = await abciQuery(this.rpcUrl, '/lookup/verifier', { verifier, verifier_id: verifierId });
+    if (answer.code === QueryCode.NOT_FOUND) return undefined;
+    if (answer.code !== 0) throw new MappingError(`lookup failed: ${answer.log}`);
+    return UserKeys.parse(answer.value).keys;
+  }
+
+  async keyByPublicKey(publicKeyHex: string): Promise<KeyView | undefined> {
+    const answer = await abciQuery(this.rpcUrl, '/lookup/public-key', { public_key: publicKeyHex });
+    if (answer.code === QueryCode.NOT_FOUND) return undefined;
+    if (answer.code !== 0) throw new MappingError(`lookup failed: ${answer.log}`);
+    return KeyView.parse(answer.value);
+  }
+
+  /** Submits AssignKey and waits for its commit. The state machine makes a repeat return the same key. */
+  async assign(ctx: TxContext, verifier: string, verifierId: string): Promise<AssignOutcome> {
+    const { height } = await status(this.rpcUrl);
+    const tx = buildSignedTx(ctx, { type: 'assign_key', verifier, verifierId }, BigInt(height + this.txLifetimeBlocks));
+    const committed = await broadcastTxCommit(this.rpcUrl, tx);
+    if (committed.checkCode !== 0) return { code: committed.checkCode, log: committed.checkLog };
+    return { code: committed.code, log: committed.log };
+  }
+}
