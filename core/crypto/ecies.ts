@@ -8,13 +8,14 @@
  *   mac = HMAC-SHA256(macKey, iv ‖ E ‖ ciphertext)
  *
  * Px is always padded to 32 bytes, as Go does; eccrypto >= 2 accepts that, while the old pure-JS eccrypto
- * fallback (unpadded) fails on about 1 in 256 messages (torus-client.md §2.5). ECDH runs in noble's
- * constant-time `multiply`; AES and HMAC run in OpenSSL through node:crypto. The MAC is checked, in constant
+ * fallback (unpadded) fails on about 1 in 256 messages (torus-client.md §2.5). ECDH runs in libsecp256k1
+ * (constant-time, ~70 µs), or in noble's constant-time `multiply` without the native library; AES and HMAC run in OpenSSL through node:crypto. The MAC is checked, in constant
  * time, before any decryption, so there is no padding oracle.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { parsePublicKey, parseSecretKey, randomSecretKey } from './keys.js';
+import { parsePublicKey, parseSecretKey, publicKeyOf, randomSecretKey } from './keys.js';
+import { libsecp256k1 } from './native.js';
 
 export class EciesError extends Error {
   override name = 'EciesError';
@@ -34,9 +35,18 @@ const IV_BYTES = 16;
 const MAC_BYTES = 32;
 const AES_BLOCK = 16;
 
-function deriveKeys(secretKey: Uint8Array, publicKey: Uint8Array): { encKey: Buffer; macKey: Buffer } {
+/** Px, the x-coordinate of secretKey · publicKey as 32 bytes (zero-padded), in constant time. */
+function sharedX(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  if (libsecp256k1 !== undefined) {
+    // libsecp256k1's ECDH hands the coordinates to hashfn; returning x unhashed gives the eccrypto Px.
+    return libsecp256k1.ecdh(publicKey, secretKey, { hashfn: (x) => x, xbuf: new Uint8Array(32), ybuf: new Uint8Array(32) }, new Uint8Array(32));
+  }
   // Compressed output is 0x02/0x03 ‖ x with x already fixed at 32 bytes, i.e. the zero-padded Px.
-  const px = secp256k1.getSharedSecret(secretKey, publicKey, true).subarray(1);
+  return secp256k1.getSharedSecret(secretKey, publicKey, true).subarray(1);
+}
+
+function deriveKeys(secretKey: Uint8Array, publicKey: Uint8Array): { encKey: Buffer; macKey: Buffer } {
+  const px = sharedX(secretKey, publicKey);
   const digest = createHash('sha512').update(px).digest();
   return { encKey: digest.subarray(0, 32), macKey: digest.subarray(32, 64) };
 }
@@ -55,7 +65,7 @@ function encryptWith(recipientPublicKey: Uint8Array | string, plaintext: Uint8Ar
   if (!(plaintext instanceof Uint8Array)) throw new EciesError('ECIES plaintext must be bytes');
   if (!(iv instanceof Uint8Array) || iv.length !== IV_BYTES) throw new EciesError(`ECIES iv must be ${IV_BYTES} bytes`);
   const ephemeral = parseSecretKey(ephemeralSecretKey);
-  const ephemPublicKey = secp256k1.getPublicKey(ephemeral, false);
+  const ephemPublicKey = publicKeyOf(ephemeral);
   const { encKey, macKey } = deriveKeys(ephemeral, recipient);
   const cipher = createCipheriv('aes-256-cbc', encKey, iv);
   const ciphertext = new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final()]));

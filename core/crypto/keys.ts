@@ -3,6 +3,7 @@
  * A node's identity is one secp256k1 key (its Ethereum key); the same key signs BFT transactions.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { libsecp256k1 } from './native.js';
 import { bytesToHex, hexToBytes } from '../encoding/bytes.js';
 import { parsePoint } from './point.js';
 import { keccak256 } from './hash.js';
@@ -43,8 +44,9 @@ export function parsePublicKey(input: string | Uint8Array): Uint8Array {
   }
 }
 
+/** The uncompressed public key of a secret key, in constant time (libsecp256k1 when loaded, else noble). */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
-  return secp256k1.getPublicKey(secretKey, false);
+  return libsecp256k1?.publicKeyCreate(secretKey, false) ?? secp256k1.getPublicKey(secretKey, false);
 }
 
 export function compressPublicKey(publicKey: Uint8Array): Uint8Array {

@@ -8,8 +8,6 @@
  * does not verify, so each message has exactly one valid encoding per key and nonce.
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import secp256k1 from 'secp256k1';
 import { domainMessage, keccak256 } from './hash.js';
 import { checksumAddress, ethereumAddress, publicKeyOf } from './keys.js';
@@ -89,18 +87,5 @@ export function isCompressedPoint(bytes: Uint8Array): boolean {
   return bytes.length === 33 && (bytes[0] === 2 || bytes[0] === 3) && secp256k1.publicKeyVerify(bytes);
 }
 
-/**
- * Which implementation the `secp256k1` package loaded: its native binding, or its pure-JS fallback
- * (elliptic) where no prebuilt binary exists for the platform. The fallback is correct but ~20x slower.
- */
-export function signatureBackend(): 'libsecp256k1' | 'javascript' {
-  const require = createRequire(import.meta.url);
-  try {
-    const loadBinding = require('node-gyp-build') as (dir: string) => unknown;
-    loadBinding(path.dirname(require.resolve('secp256k1/package.json')));
-    return 'libsecp256k1';
-  } catch {
-    return 'javascript';
-  }
-}
+export { signatureBackend } from './native.js';
 
