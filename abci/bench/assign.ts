@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { abciQuery, broadcastTxSync, broadcastTxSyncBatch, rpcCall, status } from '../../core/comet/rpc.js';
 import { buildSignedTx } from '../../core/tx/build.js';
 import { MappingNetwork, type NetworkApp } from '../../testnet/src/mapping-network.js';
-import { median } from '../../testnet/src/stats.js';
+import { median, percentile } from '../../testnet/src/stats.js';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, txs: { type: 'string', default: '4000' }, batch: { type: 'string', default: '10' }, validators: { type: 'string', default: '4' }, window: { type: 'string', default: '1500' }, 'timeout-commit': { type: 'string', default: '300ms' }, recheck: { type: 'string', default: 'true' }, submitters: { type: 'string', default: '16' } },
@@ -62,11 +62,6 @@ interface RunResult {
 }
 
 const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').toUpperCase();
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 async function network(app: NetworkApp, dir: string): Promise<MappingNetwork> {
   const net = await MappingNetwork.open({

@@ -1,0 +1,75 @@
+/**
+ * Shared by the retrieval network tests and the login benchmark: a 5-node network with key generation,
+ * retrieval servers and the development issuer, plus raw JSON-RPC calls and a token minter.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { abciQuery } from '../../core/comet/rpc.js';
+import { MappingNetwork } from '../../testnet/src/mapping-network.js';
+import { DevIssuer, DEV_AUDIENCE } from '../src/verifiers/dev-issuer.js';
+
+export interface LoginNetwork {
+  readonly net: MappingNetwork;
+  readonly issuer: DevIssuer;
+  readonly clientFile: string;
+}
+
+/** Starts the network and waits until `readyKeys` keys are ready for assignment. */
+export async function startLoginNetwork(options: { readyKeys: number; dir?: string }): Promise<LoginNetwork> {
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'torus-login-'));
+  const net = await MappingNetwork.open({
+    dir, validators: 5, keygen: true, retrieval: true, keyBufferTarget: options.readyKeys, timeoutCommit: '200ms', keygenInFlight: 8,
+  });
+  await net.start(120_000);
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const buffer = (await abciQuery(net.node(1).rpcUrl, '/buffer')).value as { ready: number };
+    if (buffer.ready >= options.readyKeys) break;
+    if (Date.now() > deadline) throw new Error(`only ${buffer.ready} keys ready after 180 s (logs in ${dir})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  // The same key file as the running issuer: tests mint tokens it would also have issued, and bad ones.
+  const issuer = await DevIssuer.create({ issuer: net.devIssuerUrl, keyFile: path.join(dir, 'dev-issuer-key.json') });
+  return { net, issuer, clientFile: path.join(dir, 'client.json') };
+}
+
+export function mintToken(issuer: DevIssuer, email: string, overrides: Record<string, unknown> = {}, times: { iat?: number; exp?: number } = {}): Promise<string> {
+  return issuer.sign({ email, aud: DEV_AUDIENCE, ...overrides }, times);
+}
+
+export interface RpcAnswer {
+  result?: unknown;
+  error?: { code: number; message: string; data?: string };
+}
+
+export async function rpc(endpoint: string, method: string, params: unknown): Promise<RpcAnswer> {
+  const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', method, id: 10, params }) });
+  if (res.status !== 200) throw new Error(`${method} at ${endpoint}: HTTP ${res.status}`);
+  return await res.json() as RpcAnswer;
+}
+
+/** Local stand-ins for torus.js's allow, signer and metadata hosts (torus-client.md §7). */
+export async function startTorusJsStubs(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      const url = req.url ?? '';
+      if (url.startsWith('/metadata/get')) res.end(JSON.stringify({ message: '' }));
+      else if (url.startsWith('/api/allow')) res.end(JSON.stringify({ success: true }));
+      else if (url.startsWith('/api/sign')) res.end(JSON.stringify({ 'torus-timestamp': '0', 'torus-nonce': '0', 'torus-signature': '' }));
+      else {
+        res.statusCode = 404;
+        res.end('{}');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
