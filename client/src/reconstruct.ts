@@ -33,8 +33,11 @@ export interface ReconstructInput {
   readonly answers: readonly NodeShareAnswer[];
   /** The temporary secret key the shares were encrypted to. */
   readonly tempSecretKey: Uint8Array;
-  /** The key the majority lookup returned; the agreed public values must be about this key. */
-  readonly expected: { readonly keyIndex: bigint; readonly publicKey: Uint8Array };
+  /**
+   * A key the caller already knows (e.g. from a lookup); the agreed public values must then be about it.
+   * Without it the key is the one k nodes agree on in their answers — the same threshold a lookup has.
+   */
+  readonly expected?: { readonly keyIndex: bigint; readonly publicKey: Uint8Array };
   /** Reconstruction threshold, floor(n/2)+1. */
   readonly k: number;
   /** Every member's index (the network file's node indexes). */
@@ -43,7 +46,7 @@ export interface ReconstructInput {
 
 export interface Reconstructed {
   readonly privateKey: Uint8Array;
-  /** 65 bytes, uncompressed; equal to `expected.publicKey`. */
+  /** 65 bytes, uncompressed; the agreed public key (equal to `expected.publicKey` when given). */
   readonly publicKey: Uint8Array;
   readonly keyIndex: bigint;
   /** Nodes whose share was verified, ascending. */
@@ -164,7 +167,7 @@ function describeDifference(mine: PublicValues, agreed: PublicValues): string {
 export function reconstructKey(input: ReconstructInput): Reconstructed {
   const { k, memberIndexes, tempSecretKey } = input;
   if (!Number.isSafeInteger(k) || k < 1) throw new RangeError(`bad threshold ${k}`);
-  const expectedPublicKey = parsePoint(input.expected.publicKey, 'expected public key');
+  const expected = input.expected === undefined ? undefined : { keyIndex: input.expected.keyIndex, publicKey: parsePoint(input.expected.publicKey, 'expected public key') };
   const bad = new Map<number, string>();
   const candidates: Candidate[] = [];
 
@@ -192,11 +195,11 @@ export function reconstructKey(input: ReconstructInput): Reconstructed {
   }
   const agreed = (agreedGroup[0] as Candidate).values;
   const agreeing = agreedGroup.map((c) => c.index).join(', ');
-  if (agreed.keyIndex !== input.expected.keyIndex) {
-    throw new ReconstructionError(`nodes ${agreeing} sent shares of key index ${agreed.keyIndex.toString(16)}, but the lookup returned ${input.expected.keyIndex.toString(16)}`, []);
+  if (expected !== undefined && agreed.keyIndex !== expected.keyIndex) {
+    throw new ReconstructionError(`nodes ${agreeing} sent shares of key index ${agreed.keyIndex.toString(16)}, but the lookup returned ${expected.keyIndex.toString(16)}`, []);
   }
-  if (!agreed.publicKey.equals(expectedPublicKey)) {
-    throw new ReconstructionError(`nodes ${agreeing} sent a public key that is not the looked-up key ${bytesToHex(input.expected.publicKey)}`, []);
+  if (expected !== undefined && !agreed.publicKey.equals(expected.publicKey)) {
+    throw new ReconstructionError(`nodes ${agreeing} sent a public key that is not the looked-up key ${bytesToHex(expected.publicKey.toBytes(false))}`, []);
   }
   const problem = commitmentsProblem(agreed.commitments, agreed.publicKey, k, memberIndexes);
   if (problem !== undefined) throw new ReconstructionError(`the share commitments sent by nodes ${agreeing} are inconsistent: ${problem}`, []);
@@ -234,8 +237,8 @@ export function reconstructKey(input: ReconstructInput): Reconstructed {
   const secret = interpolate(used);
   // Cannot fail after the checks above (k points on the committed polynomial); kept so that a bug here cannot
   // hand out a wrong key.
-  if (secret === 0n || !mulSecret(G, secret).equals(expectedPublicKey)) {
-    throw new ReconstructionError('the interpolated key does not match the looked-up public key', badNodes);
+  if (secret === 0n || !mulSecret(G, secret).equals(agreed.publicKey)) {
+    throw new ReconstructionError('the interpolated key does not match the agreed public key', badNodes);
   }
   const privateKey = scalarToBytes(secret);
   return {

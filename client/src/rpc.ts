@@ -1,5 +1,5 @@
 /**
- * One JSON-RPC 2.0 call to one node over HTTP POST (global fetch). The caller's decisions depend on *how* a
+ * One JSON-RPC 2.0 call to one node over HTTP POST (node:http with kept-alive connections). The caller's decisions depend on *how* a
  * call failed — a node that is down is skipped, a node that says "not assigned" is a vote, a node that answers
  * garbage is reported — so every failure is a `NodeCallError` with a `kind`:
  *
@@ -12,6 +12,8 @@
  * size cap, so a hostile node cannot make the client buffer without bound. `postForJson` is the same transport
  * for a plain JSON POST (the development token issuer).
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { RESULT_SCHEMAS, type MethodParams, type MethodResult, type NodeMethod } from './protocol.js';
 
@@ -73,29 +75,7 @@ const RpcErrorSchema = z.object({ code: z.number().int(), message: z.string(), d
 
 let nextId = 1;
 
-class BodyTooLarge extends Error {}
-
-async function readBody(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new BodyTooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Node's fetch reports every network failure as "TypeError: fetch failed"; the useful part is in the cause. */
+/** Failures carry Node's error code (ECONNREFUSED, ECONNRESET…); name it next to the message. */
 function describeTransportFailure(err: unknown): string {
   const parts: string[] = [];
   let current: unknown = err;
@@ -118,40 +98,66 @@ interface HttpAnswer {
   readonly text: string;
 }
 
+// Kept-alive connections to the nodes: a login makes two rounds of calls to every node, and node:http costs
+// about half a millisecond of CPU less per call than fetch (measured with bench:login's call pattern).
+const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) } as const;
+
 /**
  * POSTs a JSON body and reads the whole answer within the deadline. Failures before a complete HTTP answer
  * become NodeCallError 'transport', 'timeout', 'aborted' or 'bad-response' (oversized body), made by `fail`.
  */
-async function postJson(url: string, body: unknown, options: CallOptions, fail: Fail): Promise<HttpAnswer> {
+function postJson(url: string, body: unknown, options: CallOptions, fail: Fail): Promise<HttpAnswer> {
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) throw new RangeError(`timeoutMs must be positive, got ${options.timeoutMs}`);
-  if (options.signal?.aborted === true) throw fail('aborted', 'cancelled before the call', { cause: options.signal.reason });
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
-  // Which signal fired decides the kind: a cancelled call is the caller's doing, a timeout is the node's.
-  const interrupted = (cause: unknown): NodeCallError | undefined => {
-    if (options.signal?.aborted === true) return fail('aborted', 'cancelled', { cause });
-    if (timeout.aborted) return fail('timeout', `no answer within ${options.timeoutMs} ms`, { cause });
-    return undefined;
-  };
-  let response: Response;
+  if (options.signal?.aborted === true) return Promise.reject(fail('aborted', 'cancelled before the call', { cause: options.signal.reason }));
+  let target: URL;
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
-      body: JSON.stringify(body),
-      signal,
-      redirect: 'error',
-    });
+    target = new URL(url);
   } catch (cause) {
-    throw interrupted(cause) ?? fail('transport', describeTransportFailure(cause), { cause });
+    return Promise.reject(fail('transport', `not a URL: ${url}`, { cause }));
   }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return Promise.reject(fail('transport', `unsupported protocol ${target.protocol}`));
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  try {
-    return { status: response.status, statusText: response.statusText, text: await readBody(response, limit) };
-  } catch (cause) {
-    if (cause instanceof BodyTooLarge) throw fail('bad-response', `answer larger than ${limit} bytes`);
-    throw interrupted(cause) ?? fail('transport', `answer broken off: ${describeTransportFailure(cause)}`, { cause });
-  }
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    let finished = false;
+    const finish = (error: NodeCallError | undefined, answer?: HttpAnswer) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error !== undefined) {
+        req.destroy();
+        reject(error);
+      } else resolve(answer as HttpAnswer);
+    };
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(target, {
+      method: 'POST',
+      agent: target.protocol === 'https:' ? agents['https:'] : agents['http:'],
+      headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json', 'content-length': payload.length },
+    }, (res) => {
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limit) {
+        finish(fail('bad-response', `answer larger than ${limit} bytes`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      res.on('data', (chunk: Buffer) => {
+        total += chunk.length;
+        if (total > limit) finish(fail('bad-response', `answer larger than ${limit} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (cause) => finish(fail('transport', `answer broken off: ${describeTransportFailure(cause)}`, { cause })));
+    });
+    // Which event came first decides the kind: a cancelled call is the caller's doing, a timeout is the node's.
+    const timer = setTimeout(() => finish(fail('timeout', `no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const onAbort = () => finish(fail('aborted', 'cancelled', { cause: options.signal?.reason }));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (cause) => finish(fail('transport', describeTransportFailure(cause), { cause })));
+    req.end(payload);
+  });
 }
 
 type Fail = (kind: NodeCallFailure, reason: string, extra?: { cause?: unknown; status?: number }) => NodeCallError;

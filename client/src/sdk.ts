@@ -11,10 +11,10 @@ import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import { bytesToHex, utf8 } from '../../core/encoding/bytes.js';
 import { keccak256 } from '../../core/crypto/hash.js';
-import { publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
+import { checksumAddress, ethereumAddress, publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
 import { decideLookup, VerifierNotSupportedError, type LookupAnswer, type LookupDecision, type UserKey } from './lookup.js';
 import { parseNetwork, type Network, type NetworkNode } from './network.js';
-import { RPC_INTERNAL_ERROR, type CommitmentParams, type CommitmentResult, type LookupParams, type ShareRequestParams } from './protocol.js';
+import { NOT_ASSIGNED_MARKER, RPC_INTERNAL_ERROR, type CommitmentParams, type CommitmentResult, type LookupParams, type ShareRequestParams } from './protocol.js';
 import { reconstructKey, ReconstructionError, type BadNode, type NodeShareAnswer } from './reconstruct.js';
 import { callNode, NodeCallError, NodeRpcError, postForJson } from './rpc.js';
 
@@ -248,12 +248,9 @@ export class TorusClient {
     requireText(idToken, 'idToken');
     const verifierId = options.verifierId ?? verifierIdFromToken(idToken);
     requireText(verifierId, 'verifierId');
-    const key = await this.lookup(verifier, verifierId);
-    if (key === undefined) {
-      throw new NotAssignedError(`${verifier} user ${JSON.stringify(verifierId)} has no key yet; run \`torus assign ${verifier} ${verifierId}\` first`);
-    }
-
-    // A fresh key per login: the shares are encrypted to it, so a recorded answer is useless later.
+    // No lookup round first: the share answers carry the key's public values, and the key is the one k nodes
+    // agree on there — the threshold a lookup would have — and the interpolated key is checked against it.
+    // A fresh temporary key per login: the shares are encrypted to it, so a recorded answer is useless later.
     const tempSecretKey = randomSecretKey();
     try {
       const tempPublicHex = bytesToHex(publicKeyOf(tempSecretKey));
@@ -268,13 +265,16 @@ export class TorusClient {
         encrypted: 'yes',
         item: [{ verifier_id: verifierId, idtoken: idToken, nodesignatures: signatures, verifieridentifier: verifier }],
       }));
+      const unassigned = failedNodes.filter((f) => f.stage === 'share' && f.reason.includes(NOT_ASSIGNED_MARKER)).length;
+      if (answers.length < this.network.k && unassigned >= this.network.k) {
+        throw new NotAssignedError(`${verifier} user ${JSON.stringify(verifierId)} has no key yet; run \`torus assign ${verifier} ${verifierId}\` first`);
+      }
 
       let reconstructed;
       try {
         reconstructed = reconstructKey({
           answers,
           tempSecretKey,
-          expected: key,
           k: this.network.k,
           memberIndexes: this.network.nodes.map((n) => n.index),
         });
@@ -284,7 +284,7 @@ export class TorusClient {
         }
         throw err;
       }
-      return new LoginResult({ ...reconstructed, address: key.address, failedNodes });
+      return new LoginResult({ ...reconstructed, address: checksumAddress(ethereumAddress(reconstructed.publicKey)), failedNodes });
     } finally {
       tempSecretKey.fill(0);
     }

@@ -75,7 +75,7 @@ describe('torus CLI', () => {
     assert.match(r.stdout, new RegExp(`address +${alice.address}`));
     assert.match(r.stdout, /verified from nodes 1, 2, 3; key interpolated from nodes 1, 2, 3/);
     assert.match(r.stdout, /BAD SHARE +node 4: share does not match its commitment/);
-    assert.match(r.stdout, /no share +node 5 \(commitment\): fetch failed/);
+    assert.match(r.stdout, /no share +node 5 \(commitment\): connect ECONNREFUSED/);
     assert.ok(!r.stdout.includes(bytesToHex(alice.privateKey)));
     assert.ok(!r.stdout.includes('private key'));
   });

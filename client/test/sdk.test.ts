@@ -53,7 +53,7 @@ describe('TorusClient.lookup', () => {
     const c = await start({ 1: { down: true }, 2: { httpStatus: { VerifierLookupRequest: 500 } }, 3: { hang: ['VerifierLookupRequest'] } });
     await assert.rejects(new TorusClient(c.network, { timeoutMs: 300 }).lookup(VERIFIER, 'bob@example.com'), (err: unknown) => {
       assert.ok(err instanceof LookupError);
-      assert.match(err.message, /node 1: unreachable: fetch failed/);
+      assert.match(err.message, /node 1: unreachable: connect ECONNREFUSED/);
       assert.match(err.message, /node 2: HTTP 500/);
       assert.match(err.message, /node 3: unreachable: no answer within 300 ms/);
       assert.match(err.message, /node 4: not assigned/);

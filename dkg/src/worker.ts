@@ -50,6 +50,8 @@ export interface WorkerOptions {
 }
 
 const RESUBMIT_MS = 5000;
+/** The longest wait between two looks at the mapping state while there is nothing to generate. */
+const IDLE_POLL_MAX_MS = 2000;
 const MAX_BACKOFF_MS = 10_000;
 
 interface PendingTx {
@@ -92,6 +94,8 @@ export class KeygenWorker {
   readonly #pendingTxs = new Map<string, PendingTx>();
   #scanFrom = 0;
   #lastPoll = 0;
+  /** Grows while the mapping state has nothing to generate, so an idle node barely touches CometBFT. */
+  #pollInterval = 0;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -106,6 +110,8 @@ export class KeygenWorker {
   /** From the transport: a frame from member `from`. */
   onFrame(from: number, frame: Uint8Array): void {
     this.#inbox.push({ from, frame });
+    // A peer working on a key means there is work: look at the mapping state soon.
+    this.#pollInterval = this.#o.pollMs;
   }
 
   /**
@@ -138,7 +144,7 @@ export class KeygenWorker {
 
   async #tick(): Promise<void> {
     const outputs: Output[] = [];
-    if (Date.now() - this.#lastPoll >= this.#o.pollMs) {
+    if (Date.now() - this.#lastPoll >= this.#pollInterval) {
       this.#lastPoll = Date.now();
       outputs.push(...await this.#poll());
     }
@@ -203,6 +209,8 @@ export class KeygenWorker {
     const pendingSet = new Set<bigint>([...pending.key_indexes, ...pending.decided.map((d) => d.key_index)].map(BigInt));
     const lowest = Math.min(pending.next_index, ...pending.key_indexes, ...pending.decided.map((d) => d.key_index));
     this.#scanFrom = lowest;
+    const idle = pendingSet.size === 0 && this.#started.size === 0;
+    this.#pollInterval = idle ? Math.min(Math.max(this.#pollInterval, this.#o.pollMs) * 2, IDLE_POLL_MAX_MS) : this.#o.pollMs;
     const outputs: Output[] = [];
     // Keys that left the pending set are ready (or assigned): forget their working state.
     for (const keyIndex of [...this.#started]) {

@@ -1,7 +1,10 @@
 /**
  * What the retrieval server needs from its node's mapping state, read and written through its own CometBFT:
  * the epoch, a user's keys, a key by public key, and AssignKey transactions signed with the node key.
- * Everything read here was committed by BFT consensus; nothing is cached that consensus could change.
+ * Everything read here was committed by BFT consensus. A user's keys are cached once seen: the state machine
+ * never changes or removes an assignment within an epoch (a repeated AssignKey returns the same key), so a
+ * cached answer cannot go stale, and a login then needs no round trip through CometBFT. Unassigned answers
+ * are never cached.
  */
 import { z } from 'zod';
 import { abciQuery, broadcastTxCommit, status } from '../../core/comet/rpc.js';
@@ -48,7 +51,12 @@ export interface AssignOutcome {
   readonly log: string;
 }
 
+/** Users whose keys are kept in memory; the oldest entry goes first (a few hundred bytes each). */
+const USER_CACHE_ENTRIES = 100_000;
+
 export class MappingClient {
+  readonly #userKeys = new Map<string, UserKey[]>();
+
   constructor(readonly rpcUrl: string, readonly txLifetimeBlocks = 100) {}
 
   async epoch(): Promise<EpochView> {
@@ -59,10 +67,18 @@ export class MappingClient {
 
   /** A user's keys, or undefined when the user has none. */
   async keysOf(verifier: string, verifierId: string): Promise<UserKey[] | undefined> {
+    const cacheKey = `${verifier}\u0000${verifierId}`;
+    const cached = this.#userKeys.get(cacheKey);
+    if (cached !== undefined) return cached;
     const answer = await abciQuery(this.rpcUrl, '/lookup/verifier', { verifier, verifier_id: verifierId });
     if (answer.code === QueryCode.NOT_FOUND) return undefined;
     if (answer.code !== 0) throw new MappingError(`lookup failed: ${answer.log}`);
-    return UserKeys.parse(answer.value).keys;
+    const keys = UserKeys.parse(answer.value).keys;
+    if (keys.length > 0) {
+      if (this.#userKeys.size >= USER_CACHE_ENTRIES) this.#userKeys.delete(this.#userKeys.keys().next().value as string);
+      this.#userKeys.set(cacheKey, keys);
+    }
+    return keys;
   }
 
   async keyByPublicKey(publicKeyHex: string): Promise<KeyView | undefined> {

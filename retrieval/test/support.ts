@@ -16,6 +16,17 @@ export interface LoginNetwork {
   readonly clientFile: string;
 }
 
+/** Waits until key generation has refilled the buffer (nothing generating), e.g. after assignments. */
+export async function waitForFullBuffer(net: MappingNetwork, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const buffer = (await abciQuery(net.node(1).rpcUrl, '/buffer')).value as { generating: number; ready: number; target: number };
+    if (buffer.generating === 0 && buffer.ready >= buffer.target) return;
+    if (Date.now() > deadline) throw new Error(`the key buffer is not full after ${timeoutMs} ms: ${JSON.stringify(buffer)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Starts the network and waits until `readyKeys` keys are ready for assignment. */
 export async function startLoginNetwork(options: { readyKeys: number; dir?: string }): Promise<LoginNetwork> {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'torus-login-'));
@@ -23,13 +34,7 @@ export async function startLoginNetwork(options: { readyKeys: number; dir?: stri
     dir, validators: 5, keygen: true, retrieval: true, keyBufferTarget: options.readyKeys, timeoutCommit: '200ms', keygenInFlight: 8,
   });
   await net.start(120_000);
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const buffer = (await abciQuery(net.node(1).rpcUrl, '/buffer')).value as { ready: number };
-    if (buffer.ready >= options.readyKeys) break;
-    if (Date.now() > deadline) throw new Error(`only ${buffer.ready} keys ready after 180 s (logs in ${dir})`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await waitForFullBuffer(net);
   // The same key file as the running issuer: tests mint tokens it would also have issued, and bad ones.
   const issuer = await DevIssuer.create({ issuer: net.devIssuerUrl, keyFile: path.join(dir, 'dev-issuer-key.json') });
   return { net, issuer, clientFile: path.join(dir, 'client.json') };

@@ -215,9 +215,30 @@ export function commitRevealMethods(ctx: RetrievalContext) {
   };
 }
 
+interface PublicShareData {
+  readonly own: Point | undefined;
+  /** The ShareCommitments field as sent. */
+  readonly json: Record<string, string>;
+}
+
+/** Per key record (the mapping client reuses cached records): derived once, since they never change. */
+const publicShareData = new WeakMap<UserKey, PublicShareData>();
+
+function publicDataOf(ctx: RetrievalContext, key: UserKey): PublicShareData {
+  let data = publicShareData.get(key);
+  if (data === undefined) {
+    const commitments = shareCommitments(key, ctx.members);
+    data = {
+      own: commitments.get(ctx.selfIndex),
+      json: Object.fromEntries([...commitments].map(([index, point]) => [String(index), bytesToHex(encodePoint(point))])),
+    };
+    publicShareData.set(key, data);
+  }
+  return data;
+}
+
 async function encryptedShare(ctx: RetrievalContext, key: UserKey, recipient: Uint8Array, verifier: string, verifierId: string) {
-  const commitments = shareCommitments(key, ctx.members);
-  const own = commitments.get(ctx.selfIndex);
+  const { own, json: commitmentsJson } = publicDataOf(ctx, key);
   if (own === undefined) throw internalError(`key ${key.key_index} has no share commitments; it was not made by key generation`);
   let share: bigint;
   try {
@@ -242,6 +263,6 @@ async function encryptedShare(ctx: RetrievalContext, key: UserKey, recipient: Ui
     Metadata: { iv: bytesToHex(payload.iv), ephemPublicKey: bytesToHex(payload.ephemPublicKey), mac: bytesToHex(payload.mac), mode: 'AES256' },
     // Extensions (old clients ignore them): which share this is, and every member's g^{s_j} from consensus.
     NodeIndex: ctx.selfIndex,
-    ShareCommitments: Object.fromEntries([...commitments].map(([index, point]) => [String(index), bytesToHex(encodePoint(point))])),
+    ShareCommitments: commitmentsJson,
   };
 }
