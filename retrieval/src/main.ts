@@ -26,6 +26,7 @@ import { resolverMethods } from './methods/resolver.js';
 import { createRetrievalApp } from './server.js';
 import { SocketShareSource } from './share-source.js';
 import { TokenStore } from './token-store.js';
+import { VerifierConfigError } from './verifiers/config.js';
 import { VerifierRegistry } from './verifiers/registry.js';
 
 async function waitForEpoch(mapping: MappingClient, log: Logger): Promise<{ chainId: string; epoch: EpochView }> {
@@ -108,5 +109,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`torus-retrieval: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  process.exit(err instanceof ConfigError || err instanceof VerifierConfigError ? 2 : 1);
 });

@@ -96,6 +96,10 @@ describe('login on a 5-node network', { timeout: 600_000 }, () => {
     assert.deepEqual(login.badNodes, []);
     assert.doesNotMatch(JSON.stringify(login), new RegExp(bytesToHex(login.privateKey)), 'the key is not in the JSON form');
 
+    const [x, y] = [bytesToHex(login.publicKey.subarray(1, 33)), bytesToHex(login.publicKey.subarray(33))];
+    const byKey = await rpc(env.net.node(2).endpoint, 'KeyLookupRequest', { pub_key_X: x.replace(/^0+/, ''), pub_key_Y: y });
+    assert.deepEqual((byKey.result as { Verifiers: unknown }).Verifiers, { [DEV_VERIFIER]: [email] }, 'KeyLookupRequest names the owner');
+
     const { torus, endpoints, pubs, indexes } = torusJs();
     const legacyAddress = await torus.getPublicAddress(endpoints, pubs, { verifier: DEV_VERIFIER, verifierId: email }, true);
     assert.equal(legacyAddress.address, assigned.address);
