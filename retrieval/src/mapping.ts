@@ -10,17 +10,13 @@ import { z } from 'zod';
 import { abciQuery, broadcastTxCommit, status } from '../../core/comet/rpc.js';
 import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
 import { QueryCode } from '../../abci/src/state/codes.js';
+import { EpochRecord } from '../../abci/src/state/records.js';
 
 const hex33 = z.string().regex(/^[0-9a-f]{66}$/);
 
-export const EpochView = z.object({
-  id: z.number().int().positive(),
-  n: z.number().int().positive(),
-  k: z.number().int().positive(),
-  t: z.number().int().nonnegative(),
-  members: z.array(z.object({ index: z.number().int().positive(), address: z.string(), public_key: z.string().regex(/^[0-9a-f]{130}$/) })),
-});
-export type EpochView = z.infer<typeof EpochView>;
+/** The epoch as torus-abci stores and answers it. */
+export const EpochView = EpochRecord;
+export type EpochView = EpochRecord;
 
 export const UserKey = z.object({
   key_index: z.number().int().nonnegative(),
@@ -40,7 +36,6 @@ export const KeyView = z.object({
   assigned_to: z.object({ verifier: z.string(), verifier_id: z.string() }).optional(),
 });
 export type KeyView = z.infer<typeof KeyView>;
-
 
 export class MappingError extends Error {
   override name = 'MappingError';
