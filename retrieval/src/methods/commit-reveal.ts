@@ -22,7 +22,7 @@ import { encodePoint, G, mulSecret, parsePoint, type Point } from '../../../core
 import { interpolateInExponent } from '../../../core/crypto/polynomial.js';
 import { verifyLegacySignature } from '../../../core/crypto/signature.js';
 import { encrypt } from '../../../core/crypto/ecies.js';
-import { define, inputError, internalError, RpcError } from '../jsonrpc.js';
+import { define, inputError, internalError } from '../jsonrpc.js';
 import type { Member, RetrievalContext } from '../context.js';
 import type { UserKey } from '../mapping.js';
 import { ShareUnavailableError } from '../share-source.js';
@@ -248,9 +248,9 @@ async function encryptedShare(ctx: RetrievalContext, key: UserKey, recipient: Ui
     throw err;
   }
   // A share that does not match the consensus commitment would only make the client name this node as
-  // faulty; refuse to send it and say so in the log instead.
+  // faulty; refuse to send it. A plain Error is the node's own fault: logged, and the caller told so.
   if (!mulSecret(G, share).equals(own)) {
-    throw new RpcError(-32603, 'Internal error', `this node's share of key ${key.key_index} does not match its commitment`);
+    throw new Error(`this node's share of key ${key.key_index} does not match its commitment`);
   }
   const payload = encrypt(recipient, shareBytes(share));
   return {
