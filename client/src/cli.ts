@@ -5,6 +5,8 @@
  *   torus [--network FILE] [--json] [--timeout MS] lookup <verifier> <verifierId>
  *   torus [...] assign <verifier> <verifierId>
  *   torus [...] login --verifier V (--token T | --dev-email E) [--verifier-id ID] [--show-private-key]
+ *   torus node start|key --config FILE;  torus contract deploy;  torus epoch create|set-current;  torus whitelist add
+ *   (the operator commands, node/src/cli-commands.ts)
  *
  * The network file defaults to $TORUS_NETWORK, else .testnet/client.json in the working directory.
  * Exit codes: 0 success, 1 failure (message on stderr), 2 usage error, 3 `lookup` of a user with no key.
@@ -16,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { bytesToHex } from '../../core/encoding/bytes.js';
+import { registerOperatorCommands } from '../../node/src/cli-commands.js';
 import { loadNetwork, NetworkFileError } from './network.js';
 import { TorusClient, DEFAULT_TIMEOUT_MS, type LoginResult, type UserKey } from './sdk.js';
 
@@ -148,7 +151,13 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
       }
     });
 
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: out.stdout, writeErr: out.stderr });
+  registerOperatorCommands(program, { env: out.env, print, printJson, json: (command) => command.optsWithGlobals<GlobalOptions>().json === true });
+
+  const configure = (command: Command): void => {
+    command.exitOverride().configureOutput({ writeOut: out.stdout, writeErr: out.stderr });
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

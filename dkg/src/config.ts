@@ -19,7 +19,7 @@ export const KeygenConfigSchema = z.object({
   /** This node's CometBFT RPC. */
   comet_rpc: z.url(),
   /** Every member's libp2p address by node index (this node's own entry is ignored). */
-  peers: z.array(z.object({ index: z.number().int().positive(), address: z.string().regex(/^\/ip[46]\/[^/]+\/tcp\/\d{1,5}$/) }).strict()).min(1),
+  peers: z.array(z.object({ index: z.number().int().positive(), address: z.string().regex(/^\/(ip4|ip6|dns4|dns6)\/[^/]+\/tcp\/\d{1,5}$/) }).strict()).min(1),
   max_keys_in_flight: z.number().int().min(1).max(1000).default(16),
   tick_ms: z.number().int().min(1).max(10_000).default(20),
   poll_ms: z.number().int().min(10).max(60_000).default(200),

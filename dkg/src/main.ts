@@ -10,11 +10,11 @@
  * node's retrieval process reads single shares through a Unix socket (share-service.ts).
  */
 import '../../core/runtime.js';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { abciQuery, status } from '../../core/comet/rpc.js';
 import { bytesToHex } from '../../core/encoding/bytes.js';
-import { parsePublicKey, parseSecretKey } from '../../core/crypto/keys.js';
+import { parsePublicKey } from '../../core/crypto/keys.js';
+import { NodeKeyError, readNodeKey } from '../../core/node-key.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { createLogger, type Logger } from '../../core/log.js';
 import { ConfigError, loadKeygenConfig, type KeygenConfig } from './config.js';
@@ -56,9 +56,7 @@ async function main(): Promise<void> {
   }
   const config = loadKeygenConfig(values.config);
   const log = createLogger('torus-dkg', config.log_level);
-  const keyFile = JSON.parse(readFileSync(config.node_key_file, 'utf8')) as { secret_key?: string };
-  if (typeof keyFile.secret_key !== 'string') throw new ConfigError(`${config.node_key_file} has no secret_key`);
-  const secretKey = parseSecretKey(keyFile.secret_key);
+  const secretKey = readNodeKey(config.node_key_file);
   const signer = new NodeSigner(secretKey);
 
   const { chainId, epoch } = await readEpoch(config, log);
@@ -124,6 +122,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`torus-dkg: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  process.exit(err instanceof ConfigError || err instanceof NodeKeyError ? 2 : 1);
 });
 

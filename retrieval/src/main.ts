@@ -9,15 +9,14 @@
  * generation process over a local socket, and keeps its own commitments and used tokens in LevelDB.
  */
 import '../../core/runtime.js';
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { status } from '../../core/comet/rpc.js';
 import { bytesToHex } from '../../core/encoding/bytes.js';
-import { parseSecretKey } from '../../core/crypto/keys.js';
+import { NodeKeyError, readNodeKey } from '../../core/node-key.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { createLogger, type Logger } from '../../core/log.js';
-import { ConfigError, loadRetrievalConfig, type RetrievalConfig } from './config.js';
+import { ConfigError, loadRetrievalConfig } from './config.js';
 import { membersOf, type RetrievalContext } from './context.js';
 import { JsonRpcDispatcher } from './jsonrpc.js';
 import { MappingClient, type EpochView } from './mapping.js';
@@ -41,12 +40,6 @@ async function waitForEpoch(mapping: MappingClient, log: Logger): Promise<{ chai
   }
 }
 
-function readNodeKey(config: RetrievalConfig): NodeSigner {
-  const keyFile = JSON.parse(readFileSync(config.node_key_file, 'utf8')) as { secret_key?: unknown };
-  if (typeof keyFile.secret_key !== 'string') throw new ConfigError(`${config.node_key_file} has no secret_key`);
-  return new NodeSigner(parseSecretKey(keyFile.secret_key));
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
   if (values.help || values.config === undefined) {
@@ -55,7 +48,7 @@ async function main(): Promise<void> {
   }
   const config = loadRetrievalConfig(values.config);
   const log = createLogger('torus-retrieval', config.log_level);
-  const signer = readNodeKey(config);
+  const signer = new NodeSigner(readNodeKey(config.node_key_file));
   const mapping = new MappingClient(config.comet_rpc, config.tx_lifetime_blocks);
   const { chainId, epoch } = await waitForEpoch(mapping, log);
   const members = membersOf(epoch);
@@ -109,5 +102,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`torus-retrieval: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(err instanceof ConfigError || err instanceof VerifierConfigError ? 2 : 1);
+  process.exit(err instanceof ConfigError || err instanceof VerifierConfigError || err instanceof NodeKeyError ? 2 : 1);
 });

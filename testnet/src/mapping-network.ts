@@ -20,13 +20,15 @@ import { z } from 'zod';
 import { abciCliBinary, cometbftBinary, REPO_ROOT } from '../../core/comet/binary.js';
 import { abciInfo, status } from '../../core/comet/rpc.js';
 import { setTomlValues } from '../../core/comet/toml.js';
+import { buildGenesis, type GenesisValidator } from '../../core/comet/genesis.js';
 import { bytesToHex } from '../../core/encoding/bytes.js';
-import { parseSecretKey, publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
+import { publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
+import { readNodeKey } from '../../core/node-key.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { maxFaults } from '../../core/epoch.js';
 import { attestKey, buildSignedTx, type TxContext } from '../../core/tx/build.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { ManagedProcess } from './process.js';
+import { ManagedProcess } from '../../core/process.js';
 import { freePorts } from './ports.js';
 
 /**
@@ -139,8 +141,7 @@ export class MappingNode {
   /** The node's signing key. Test and local-network use only: an operator's key never leaves its node. */
   signer(): NodeSigner {
     if (this.#signer === undefined) {
-      const file = JSON.parse(readFileSync(path.join(this.dir, 'node-key.json'), 'utf8')) as { secret_key: string };
-      this.#signer = new NodeSigner(parseSecretKey(file.secret_key));
+      this.#signer = new NodeSigner(readNodeKey(path.join(this.dir, 'node-key.json')));
     }
     return this.#signer;
   }
@@ -201,14 +202,14 @@ export class MappingNetwork {
     const chainId = `torus-local-${bytesToHex(crypto.getRandomValues(new Uint8Array(4)))}`;
 
     const nodes: NodeLayout[] = [];
-    const validators: unknown[] = [];
+    const validators: GenesisValidator[] = [];
     for (let i = 1; i <= n; i++) {
       const nodeDir = path.join(dir, `node${i}`);
       const cometHome = path.join(nodeDir, 'cometbft');
       mkdirSync(path.join(nodeDir, 'abci'), { recursive: true });
       execFileSync(cometbft, ['init', '--home', cometHome], { stdio: 'ignore' });
       const nodeId = execFileSync(cometbft, ['show-node-id', '--home', cometHome], { encoding: 'utf8' }).trim();
-      const validatorKey = JSON.parse(readFileSync(path.join(cometHome, 'config/priv_validator_key.json'), 'utf8')) as { address: string; pub_key: unknown };
+      const validatorKey = JSON.parse(readFileSync(path.join(cometHome, 'config/priv_validator_key.json'), 'utf8')) as Pick<GenesisValidator, 'address' | 'pub_key'>;
       validators.push({ address: validatorKey.address, pub_key: validatorKey.pub_key, power: '1', name: `node${i}` });
       const secretKey = randomSecretKey();
       writeFileSync(path.join(nodeDir, 'node-key.json'), JSON.stringify({ secret_key: bytesToHex(secretKey) }) + '\n', { mode: 0o600 });
@@ -220,27 +221,18 @@ export class MappingNetwork {
       });
     }
 
-    const genesis = {
-      genesis_time: new Date().toISOString(),
-      chain_id: chainId,
-      initial_height: '1',
-      consensus_params: {
-        // 4 MiB blocks keep a FinalizeBlock frame well under torus-abci's 8 MiB frame limit.
-        block: { max_bytes: '4194304', max_gas: '-1' },
-        evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' },
-        validator: { pub_key_types: ['ed25519'] },
-        version: { app: '1' },
-        abci: { vote_extensions_enable_height: '0' },
-      },
+    const genesis = buildGenesis({
+      chainId,
+      genesisTime: new Date().toISOString(),
       validators,
-      app_hash: '',
-      app_state: {
+      pubKeyTypes: ['ed25519'],
+      appState: {
         epoch: { id: epoch, n, k, t, members: nodes.map((node) => ({ index: node.index, public_key: node.publicKey })) },
         key_buffer_target: options.keyBufferTarget ?? 100,
         max_tx_lifetime_blocks: options.maxTxLifetimeBlocks ?? 1000,
         dev_attested_keys: options.devAttestedKeys ?? false,
       },
-    };
+    });
     writeFileSync(path.join(dir, 'genesis.json'), JSON.stringify(genesis, null, 2) + '\n');
 
     for (const node of nodes) {

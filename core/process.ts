@@ -1,4 +1,4 @@
-/** A child process whose output goes to a log file, which can be stopped gracefully or killed (crash tests). */
+/** A child process whose output goes to a log file, which can be stopped gracefully or killed (crash tests); used by the node supervisor and the local test networks. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 

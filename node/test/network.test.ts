@@ -1,0 +1,125 @@
+/**
+ * Five nodes started independently against a real chain (anvil) with the NodeList contract, each with only its
+ * own configuration file: they register, wait for each other, derive the same genesis, form one CometBFT
+ * network and fill the key buffer. The operator steps go through the `torus` command. Also: a node restarted
+ * later finds its registration and rejoins; a crashed process is restarted by the node's supervisor.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { abciQuery, rpcCall, status } from '../../core/comet/rpc.js';
+import { REPO_ROOT } from '../../core/comet/binary.js';
+import { ManagedProcess } from '../../core/process.js';
+import { freePorts } from '../../testnet/src/ports.js';
+import { startAnvil, type Anvil } from '../../contracts/src/anvil.js';
+import { NodeListContract, providerFor } from '../../contracts/src/node-list.js';
+import { main as torus } from '../../client/src/cli.js';
+
+const N = 5;
+let anvil: Anvil;
+let dir: string;
+let contract: string;
+const nodes: Array<{ config: string; rpc: string; launcher: ManagedProcess; address: string; dataDir: string }> = [];
+
+async function run(args: string[], env: Record<string, string>): Promise<string> {
+  let stdout = '';
+  let stderr = '';
+  const code = await torus(['--json', ...args], { env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  assert.equal(code, 0, `torus ${args.join(' ')} failed: ${stderr}`);
+  return stdout;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (logs in ${dir})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => {
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'torus-nodes-'));
+    anvil = await startAnvil({ logFile: path.join(dir, 'anvil.log') });
+    const admin = anvil.accounts[0]?.secretKey as string;
+    const env = { TORUS_ETH_RPC: anvil.rpcUrl, TORUS_ADMIN_KEY: admin };
+    contract = (JSON.parse(await run(['contract', 'deploy'], env)) as { contract: string }).contract;
+    await run(['epoch', 'create', '--epoch', '1', '--n', String(N), '--k', '3', '--t', '1', '--contract', contract], env);
+    const ports = await freePorts(5 * N);
+    for (let i = 0; i < N; i++) {
+      const dataDir = path.join(dir, `node${i + 1}`);
+      const config = path.join(dir, `node${i + 1}.json`);
+      const p = ports.slice(5 * i, 5 * i + 5) as [number, number, number, number, number];
+      writeFileSync(config, JSON.stringify({
+        eth_rpc: anvil.rpcUrl, contract, epoch: 1, data_dir: dataDir, public_host: '127.0.0.1', mode: 'development',
+        ports: { cometbft_p2p: p[0], cometbft_rpc: p[1], abci: p[2], keygen: p[3], jsonrpc: p[4] },
+        verifiers: { 'torus-dev': { preset: 'dev', issuer: 'http://127.0.0.1:9', audience: 'torus-dev' } },
+        genesis: { key_buffer_target: 6, max_tx_lifetime_blocks: 1000 },
+      }));
+      const address = (JSON.parse(await run(['node', 'key', '--config', config], env)) as { address: string }).address;
+      const launcher = new ManagedProcess(`node${i + 1}`, process.execPath, [path.join(REPO_ROOT, 'dist/client/src/cli.js'), 'node', 'start', '--config', config], path.join(dir, `node${i + 1}.out`));
+      nodes.push({ config, rpc: `http://127.0.0.1:${p[1]}`, launcher, address, dataDir });
+    }
+    // The nodes start before they are whitelisted: they wait, then register in whatever order they get there.
+    for (const node of nodes) node.launcher.start();
+    await run(['whitelist', 'add', '--epoch', '1', '--fund', '1', '--contract', contract, ...nodes.map((n) => n.address)], env);
+  });
+
+  after(async () => {
+    for (const node of nodes) await node.launcher.stop('SIGTERM', 20_000);
+    await anvil?.stop();
+  });
+
+  it('five independently started nodes register, derive one genesis, form one network and fill the key buffer', async () => {
+    const genesisHashes = await Promise.all(nodes.map((node) => waitFor(`CometBFT of ${node.config}`, 180_000, async () => {
+      if ((await status(node.rpc)).height < 1) return undefined;
+      const { genesis } = await rpcCall(node.rpc, 'genesis', {}) as { genesis: unknown };
+      return createHash('sha256').update(JSON.stringify(genesis)).digest('hex');
+    })));
+    assert.equal(new Set(genesisHashes).size, 1, 'every node derived the same genesis');
+    const chain = new NodeListContract(contract, providerFor(anvil.rpcUrl));
+    const info = await chain.getEpochInfo(1);
+    assert.equal(info?.nodeList.length, N);
+    assert.deepEqual([...(info?.nodeList ?? [])].sort(), nodes.map((n) => n.address).sort());
+    const epoch = (await abciQuery(nodes[0]?.rpc as string, '/epoch')).value as { members: Array<{ index: number; address: string }> };
+    assert.deepEqual(epoch.members.map((m) => m.address), info?.nodeList, 'share indexes are the contract positions');
+    await waitFor('a full key buffer', 240_000, async () => {
+      const buffer = (await abciQuery(nodes[2]?.rpc as string, '/buffer')).value as { ready: number; target: number; generating: number };
+      return buffer.ready >= buffer.target && buffer.generating === 0 ? buffer : undefined;
+    });
+  });
+
+  it('a node started again finds its registration and rejoins; a crashed process is restarted by its supervisor', async () => {
+    const node = nodes[0] as (typeof nodes)[number];
+    await node.launcher.stop('SIGTERM', 20_000);
+    const before = (await status(nodes[1]?.rpc as string)).height;
+    node.launcher.start();
+    await waitFor('node 1 back at the network height', 120_000, async () => ((await status(node.rpc)).height >= before ? true : undefined));
+    const abciPid = await waitFor('the torus-abci process of node 2', 30_000, async () => pidOf(nodes[1]?.dataDir as string, 'abci/src/main.js'));
+    process.kill(abciPid, 'SIGKILL');
+    await waitFor('torus-abci of node 2 restarted', 60_000, async () => {
+      const pid = pidOf(nodes[1]?.dataDir as string, 'abci/src/main.js');
+      return pid !== undefined && pid !== abciPid ? pid : undefined;
+    });
+    await waitFor('node 2 serving queries again', 120_000, async () => ((await abciQuery(nodes[1]?.rpc as string, '/epoch')).code === 0 ? true : undefined));
+  });
+});
+
+/** The pid of the process whose command line contains both strings (Linux /proc). */
+function pidOf(dataDir: string, script: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(script) && cmdline.includes(dataDir)) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
