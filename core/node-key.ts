@@ -3,7 +3,8 @@
  * One key signs the node's transactions, commitments and contract registration, is its libp2p identity and
  * its CometBFT validator key, as in the original Go node.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readJsonFile } from './json-file.js';
 import path from 'node:path';
 import { bytesToHex } from './encoding/bytes.js';
 import { parseSecretKey, randomSecretKey } from './crypto/keys.js';
@@ -13,12 +14,7 @@ export class NodeKeyError extends Error {
 }
 
 export function readNodeKey(file: string): Uint8Array {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new NodeKeyError(`cannot read the node key file ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
+  const json = readJsonFile(file, (message, cause) => new NodeKeyError(`node key: ${message}`, { cause }));
   const secret = typeof json === 'object' && json !== null ? (json as { secret_key?: unknown }).secret_key : undefined;
   if (typeof secret !== 'string') throw new NodeKeyError(`${file} has no "secret_key"`);
   try {

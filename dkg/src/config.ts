@@ -3,7 +3,7 @@
  * the members' public keys, the chain id) is read from the mapping state instead, so it cannot disagree
  * with what the BFT enforces; the file only says where things are.
  */
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../../core/json-file.js';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -40,12 +40,7 @@ export class ConfigError extends Error {
 
 /** Reads and validates the file; paths in it are relative to the file's directory. */
 export function loadKeygenConfig(file: string): KeygenConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new ConfigError(`cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
+  const json = readJsonFile(file, (message, cause) => new ConfigError(message, { cause }));
   const parsed = KeygenConfigSchema.safeParse(json);
   if (!parsed.success) throw new ConfigError(`invalid configuration in ${file}:\n${z.prettifyError(parsed.error)}`);
   const base = path.dirname(path.resolve(file));

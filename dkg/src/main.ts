@@ -11,42 +11,19 @@
  */
 import '../../core/runtime.js';
 import { parseArgs } from 'node:util';
-import { abciQuery, status } from '../../core/comet/rpc.js';
+import { waitForMappingEpoch } from '../../core/comet/mapping-epoch.js';
 import { bytesToHex } from '../../core/encoding/bytes.js';
 import { parsePublicKey } from '../../core/crypto/keys.js';
 import { NodeKeyError, readNodeKey } from '../../core/node-key.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
-import { createLogger, type Logger } from '../../core/log.js';
-import { ConfigError, loadKeygenConfig, type KeygenConfig } from './config.js';
+import { createLogger } from '../../core/log.js';
+import { ConfigError, loadKeygenConfig } from './config.js';
 import { LevelDealingStore } from './level-store.js';
 import { KeygenEngine } from './protocol/engine.js';
 import { decodeBatch, encodeFrames } from './protocol/wire.js';
 import { ShareService } from './share-service.js';
 import { KeygenTransport } from './transport.js';
 import { KeygenWorker, type FrameCodec } from './worker.js';
-
-interface EpochView {
-  id: number;
-  n: number;
-  k: number;
-  t: number;
-  members: Array<{ index: number; public_key: string }>;
-}
-
-/** Waits for the node's CometBFT and mapping state, then returns the chain id and the epoch. */
-async function readEpoch(config: KeygenConfig, log: Logger): Promise<{ chainId: string; epoch: EpochView }> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const { chainId } = await status(config.comet_rpc);
-      const answer = await abciQuery(config.comet_rpc, '/epoch');
-      if (answer.code === 0) return { chainId, epoch: answer.value as EpochView };
-      if (attempt % 10 === 0) log.info({ log: answer.log }, 'waiting for the mapping state');
-    } catch (err) {
-      if (attempt % 10 === 0) log.info({ rpc: config.comet_rpc, err: err instanceof Error ? err.message : String(err) }, 'waiting for CometBFT');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
@@ -59,7 +36,7 @@ async function main(): Promise<void> {
   const secretKey = readNodeKey(config.node_key_file);
   const signer = new NodeSigner(secretKey);
 
-  const { chainId, epoch } = await readEpoch(config, log);
+  const { chainId, epoch } = await waitForMappingEpoch(config.comet_rpc, log);
   const members = new Map(epoch.members.map((m) => [m.index, parsePublicKey(m.public_key)]));
   const self = [...members].find(([, key]) => bytesToHex(key) === bytesToHex(signer.publicKey))?.[0];
   if (self === undefined) throw new ConfigError(`this node's key (${signer.checksumAddress}) is not a member of epoch ${epoch.id}`);

@@ -4,7 +4,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { createLogger } from '../../core/log.js';
 import { publicKeyOf } from '../../core/crypto/keys.js';
 import { KeygenTransport, type TransportPeer } from '../src/transport.js';
-import { freePorts } from '../../testnet/src/ports.js';
+import { freePorts } from '../../core/ports.js';
 
 const log = createLogger('test', 'silent');
 const PROTOCOL = '/torus/keygen/test-chain/1/1';

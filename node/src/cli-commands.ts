@@ -1,9 +1,11 @@
 /**
- * The `torus` commands for operators: `node start` / `node key` for a node, and the contract owner's
- * `contract deploy`, `epoch create`, `epoch set-current` and `whitelist add`. Each admin command prints what it
+ * The `torus` commands for operators: `node start` / `node key` for a node, the contract owner's
+ * `contract deploy`, `epoch create`, `epoch set-current` and `whitelist add`, and `network export` (the client
+ * network file of an epoch, from the contract). Each admin command prints what it
  * did and the transaction hash. Chain, contract and admin key come from options or the environment
  * (TORUS_ETH_RPC, TORUS_CONTRACT, TORUS_ADMIN_KEY as hex, or TORUS_ADMIN_KEY_FILE as {"secret_key"}).
  */
+import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { getAddress, parseEther } from 'ethers';
 import { bytesToHex } from '../../core/encoding/bytes.js';
@@ -15,6 +17,7 @@ import { loadOrCreateNodeKey, readNodeKey } from '../../core/node-key.js';
 import { deployNodeList, NodeListContract, providerFor, walletFor } from '../../contracts/src/node-list.js';
 import { loadNodeConfig } from './config.js';
 import { contractRegistry } from './contract-registry.js';
+import { chainIdFor, jsonRpcUrl } from './network-plan.js';
 import { startNode } from './start.js';
 
 export interface CommandIo {
@@ -128,6 +131,34 @@ export function registerOperatorCommands(program: Command, io: CommandIo): void 
       const { contract: c } = contractOf(options);
       const { hash } = await c.setCurrentEpoch(options.epoch);
       report(command, { current_epoch: options.epoch, transaction: hash }, [`current epoch is now ${options.epoch}`, `transaction  ${hash}`]);
+    });
+
+  const network = program.command('network').description("what clients need to reach an epoch's nodes");
+  withContract(network.command('export').description('write the client network file (for --network) of an epoch, read from the contract'))
+    .option('--epoch <id>', 'epoch number (default: the current epoch)', positiveInt('--epoch'))
+    .option('--out <file>', 'write it to this file instead of printing it')
+    .action(async (options: ChainOptions & { epoch?: number; out?: string }) => {
+      const provider = providerFor(setting(options.ethRpc, 'TORUS_ETH_RPC', '--eth-rpc'));
+      const c = new NodeListContract(getAddress(setting(options.contract, 'TORUS_CONTRACT', '--contract')), provider);
+      const epochId = options.epoch ?? await c.currentEpoch();
+      const info = await c.getEpochInfo(epochId);
+      if (info === null) throw new Error(`epoch ${epochId} does not exist in the contract`);
+      if (info.nodeList.length < info.n) throw new Error(`epoch ${epochId} lists ${info.nodeList.length} of ${info.n} nodes; export it once all are listed`);
+      const nodes = [];
+      for (const [i, address] of info.nodeList.entries()) {
+        const d = await c.getNodeDetailsForEpoch(epochId, address);
+        if (d === null) throw new Error(`node ${address} of epoch ${epochId} has no details`);
+        const publicKey = `04${d.pubKx.toString(16).padStart(64, '0')}${d.pubKy.toString(16).padStart(64, '0')}`;
+        nodes.push({ index: i + 1, endpoint: jsonRpcUrl(d.declaredIp), public_key: publicKey });
+      }
+      const file = {
+        chain_id: chainIdFor((await provider.getNetwork()).chainId, c.address, epochId), epoch: epochId, n: info.n, k: info.k, nodes,
+      };
+      if (options.out === undefined) io.printJson(file);
+      else {
+        writeFileSync(options.out, `${JSON.stringify(file, null, 2)}\n`);
+        io.print([`wrote ${options.out}: epoch ${epochId}, ${nodes.length} nodes`]);
+      }
     });
 
   const whitelist = program.command('whitelist').description("the epochs' whitelists");

@@ -3,7 +3,7 @@
  * epoch to join, where to keep state, and the host and ports it announces and listens on. Everything about the
  * epoch (n, k, t, the other nodes) comes from the contract. Paths are relative to the file.
  */
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../../core/json-file.js';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -50,12 +50,7 @@ export class NodeConfigError extends Error {
 }
 
 export function loadNodeConfig(file: string): NodeConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new NodeConfigError(`cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
+  const json = readJsonFile(file, (message, cause) => new NodeConfigError(message, { cause }));
   const parsed = NodeConfigSchema.safeParse(json);
   if (!parsed.success) throw new NodeConfigError(`invalid node configuration in ${file}:\n${z.prettifyError(parsed.error)}`);
   const base = path.dirname(path.resolve(file));

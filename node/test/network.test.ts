@@ -7,19 +7,35 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { abciQuery, rpcCall, status } from '../../core/comet/rpc.js';
 import { REPO_ROOT } from '../../core/comet/binary.js';
 import { ManagedProcess } from '../../core/process.js';
-import { freePorts } from '../../testnet/src/ports.js';
+import { freePorts } from '../../core/ports.js';
 import { startAnvil, type Anvil } from '../../contracts/src/anvil.js';
 import { NodeListContract, providerFor } from '../../contracts/src/node-list.js';
 import { main as torus } from '../../client/src/cli.js';
+import { DevIssuer, DEV_AUDIENCE } from '../../retrieval/src/verifiers/dev-issuer.js';
+
+interface NodeDetailsResult {
+  currentEpoch: string | number;
+  torusNodeEndpoints: string[];
+  torusNodePub: Array<{ X: string; Y: string }>;
+  torusIndexes: Array<number | string>;
+  updated: boolean;
+}
+type NodeDetailManagerClass = new (options: { network: string; proxyAddress: string }) => { getNodeDetails(skip: boolean, skipPostEpochCheck: boolean): Promise<NodeDetailsResult> };
+const NodeDetailManager = (createRequire(import.meta.url)('@toruslabs/fetch-node-details') as { default: NodeDetailManagerClass }).default;
 
 const N = 5;
 let anvil: Anvil;
+let issuer: DevIssuer;
+let issuerServer: Server;
+let env: Record<string, string>;
 let dir: string;
 let contract: string;
 const nodes: Array<{ config: string; rpc: string; launcher: ManagedProcess; address: string; dataDir: string }> = [];
@@ -47,7 +63,10 @@ describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => 
     dir = mkdtempSync(path.join(tmpdir(), 'torus-nodes-'));
     anvil = await startAnvil({ logFile: path.join(dir, 'anvil.log') });
     const admin = anvil.accounts[0]?.secretKey as string;
-    const env = { TORUS_ETH_RPC: anvil.rpcUrl, TORUS_ADMIN_KEY: admin };
+    env = { TORUS_ETH_RPC: anvil.rpcUrl, TORUS_ADMIN_KEY: admin };
+    const issuerPort = (await freePorts(1))[0] as number;
+    issuer = await DevIssuer.create({ issuer: `http://127.0.0.1:${issuerPort}` });
+    issuerServer = await new Promise<Server>((resolve) => { const server = issuer.app().listen(issuerPort, '127.0.0.1', () => resolve(server)); });
     contract = (JSON.parse(await run(['contract', 'deploy'], env)) as { contract: string }).contract;
     await run(['epoch', 'create', '--epoch', '1', '--n', String(N), '--k', '3', '--t', '1', '--contract', contract], env);
     const ports = await freePorts(5 * N);
@@ -58,7 +77,7 @@ describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => 
       writeFileSync(config, JSON.stringify({
         eth_rpc: anvil.rpcUrl, contract, epoch: 1, data_dir: dataDir, public_host: '127.0.0.1', mode: 'development',
         ports: { cometbft_p2p: p[0], cometbft_rpc: p[1], abci: p[2], keygen: p[3], jsonrpc: p[4] },
-        verifiers: { 'torus-dev': { preset: 'dev', issuer: 'http://127.0.0.1:9', audience: 'torus-dev' } },
+        verifiers: { 'torus-dev': { preset: 'dev', issuer: issuer.issuer, audience: DEV_AUDIENCE } },
         genesis: { key_buffer_target: 6, max_tx_lifetime_blocks: 1000 },
       }));
       const address = (JSON.parse(await run(['node', 'key', '--config', config], env)) as { address: string }).address;
@@ -73,6 +92,7 @@ describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => 
   after(async () => {
     for (const node of nodes) await node.launcher.stop('SIGTERM', 20_000);
     await anvil?.stop();
+    issuerServer?.close();
   });
 
   it('five independently started nodes register, derive one genesis, form one network and fill the key buffer', async () => {
@@ -92,6 +112,32 @@ describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => 
       const buffer = (await abciQuery(nodes[2]?.rpc as string, '/buffer')).value as { ready: number; target: number; generating: number };
       return buffer.ready >= buffer.target && buffer.generating === 0 ? buffer : undefined;
     });
+  });
+
+  it('clients find the nodes in the contract: fetch-node-details 4.0.2, and our client logs a user in', async () => {
+    await run(['epoch', 'set-current', '--epoch', '1', '--contract', contract], env);
+    const manager = new NodeDetailManager({ network: anvil.rpcUrl, proxyAddress: contract });
+    const details = await manager.getNodeDetails(false, false);
+    assert.equal(details.updated, true, 'read from the chain, not the built-in mainnet list');
+    assert.equal(String(details.currentEpoch), '1');
+    assert.deepEqual(details.torusIndexes.map(Number), [1, 2, 3, 4, 5]);
+    const chain = new NodeListContract(contract, providerFor(anvil.rpcUrl));
+    const listed = (await chain.getEpochInfo(1))?.nodeList ?? [];
+    for (const [i, address] of listed.entries()) {
+      const registered = await chain.getNodeDetailsForEpoch(1, address);
+      assert.equal(details.torusNodeEndpoints[i], 'https://127.0.0.1/jrpc', 'fetch-node-details keeps only the host of declaredIp');
+      assert.equal(BigInt(`0x${details.torusNodePub[i]?.X}`), registered?.pubKx);
+      assert.equal(BigInt(`0x${details.torusNodePub[i]?.Y}`), registered?.pubKy);
+    }
+
+    const clientFile = path.join(dir, 'client.json');
+    await run(['network', 'export', '--contract', contract, '--out', clientFile], env);
+    const email = 'alice@example.com';
+    const assigned = JSON.parse(await run(['--network', clientFile, 'assign', 'torus-dev', email], env)) as { address: string };
+    const token = await issuer.sign({ email, aud: DEV_AUDIENCE });
+    const login = JSON.parse(await run(['--network', clientFile, 'login', '--verifier', 'torus-dev', '--token', token], env)) as { address: string; badNodes: unknown[] };
+    assert.equal(login.address, assigned.address);
+    assert.deepEqual(login.badNodes, []);
   });
 
   it('a node started again finds its registration and rejoins; a crashed process is restarted by its supervisor', async () => {

@@ -4,7 +4,7 @@
  * relative to the file. Production is the default mode; development (dev issuer, plain-HTTP JWKS) must be
  * asked for, and TORUS_MODE=production overrides a file that asks for it.
  */
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../../core/json-file.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadVerifiersFromEnv, parseVerifiersConfig, type VerifierMode, type VerifiersConfig } from './verifiers/config.js';
@@ -59,11 +59,6 @@ export function parseRetrievalConfig(json: unknown, baseDir: string, env: Record
 }
 
 export function loadRetrievalConfig(file: string, env: Record<string, string | undefined> = process.env): RetrievalConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new ConfigError(`cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
+  const json = readJsonFile(file, (message, cause) => new ConfigError(message, { cause }));
   return parseRetrievalConfig(json, path.dirname(path.resolve(file)), env);
 }

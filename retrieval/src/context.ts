@@ -6,7 +6,8 @@
 import { parsePoint } from '../../core/crypto/point.js';
 import type { NodeSigner } from '../../core/crypto/signature.js';
 import type { TxContext } from '../../core/tx/build.js';
-import type { EpochView, MappingClient } from './mapping.js';
+import type { EpochRecord } from '../../abci/src/state/records.js';
+import type { MappingClient } from './mapping.js';
 import type { ShareSource } from './share-source.js';
 import type { TokenStore } from './token-store.js';
 import type { IdTokenVerifier } from './verifiers/types.js';
@@ -35,7 +36,7 @@ export interface RetrievalLimits {
 export interface RetrievalContext {
   readonly signer: NodeSigner;
   readonly selfIndex: number;
-  readonly epoch: EpochView;
+  readonly epoch: EpochRecord;
   readonly members: readonly Member[];
   readonly tx: TxContext;
   readonly verifiers: Verifiers;
@@ -47,7 +48,7 @@ export interface RetrievalContext {
   readonly now: () => number;
 }
 
-export function membersOf(epoch: EpochView): Member[] {
+export function membersOf(epoch: EpochRecord): Member[] {
   return epoch.members.map((m) => {
     const point = parsePoint(m.public_key, `public key of member ${m.index}`).toAffine();
     return { index: m.index, x: point.x, y: point.y, publicKey: parsePoint(m.public_key).toBytes(false) };

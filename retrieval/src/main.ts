@@ -11,15 +11,16 @@
 import '../../core/runtime.js';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
+import { waitForMappingEpoch } from '../../core/comet/mapping-epoch.js';
 import { status } from '../../core/comet/rpc.js';
 import { bytesToHex } from '../../core/encoding/bytes.js';
 import { NodeKeyError, readNodeKey } from '../../core/node-key.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
-import { createLogger, type Logger } from '../../core/log.js';
+import { createLogger } from '../../core/log.js';
 import { ConfigError, loadRetrievalConfig } from './config.js';
 import { membersOf, type RetrievalContext } from './context.js';
 import { JsonRpcDispatcher } from './jsonrpc.js';
-import { MappingClient, type EpochView } from './mapping.js';
+import { MappingClient } from './mapping.js';
 import { commitRevealMethods } from './methods/commit-reveal.js';
 import { resolverMethods } from './methods/resolver.js';
 import { createRetrievalApp } from './server.js';
@@ -27,18 +28,6 @@ import { SocketShareSource } from './share-source.js';
 import { TokenStore } from './token-store.js';
 import { VerifierConfigError } from './verifiers/config.js';
 import { VerifierRegistry } from './verifiers/registry.js';
-
-async function waitForEpoch(mapping: MappingClient, log: Logger): Promise<{ chainId: string; epoch: EpochView }> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const { chainId } = await status(mapping.rpcUrl);
-      return { chainId, epoch: await mapping.epoch() };
-    } catch (err) {
-      if (attempt % 10 === 0) log.info({ rpc: mapping.rpcUrl, err: err instanceof Error ? err.message : String(err) }, 'waiting for CometBFT and the mapping state');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
@@ -50,7 +39,7 @@ async function main(): Promise<void> {
   const log = createLogger('torus-retrieval', config.log_level);
   const signer = new NodeSigner(readNodeKey(config.node_key_file));
   const mapping = new MappingClient(config.comet_rpc, config.tx_lifetime_blocks);
-  const { chainId, epoch } = await waitForEpoch(mapping, log);
+  const { chainId, epoch } = await waitForMappingEpoch(config.comet_rpc, log);
   const members = membersOf(epoch);
   const self = epoch.members.find((m) => m.public_key === bytesToHex(signer.publicKey));
   if (self === undefined) throw new ConfigError(`this node's key (${signer.checksumAddress}) is not a member of epoch ${epoch.id}`);

@@ -10,13 +10,10 @@ import { z } from 'zod';
 import { abciQuery, broadcastTxCommit, status } from '../../core/comet/rpc.js';
 import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
 import { QueryCode } from '../../abci/src/state/codes.js';
-import { EpochRecord } from '../../abci/src/state/records.js';
 
 const hex33 = z.string().regex(/^[0-9a-f]{66}$/);
 
-/** The epoch as torus-abci stores and answers it. */
-export const EpochView = EpochRecord;
-export type EpochView = EpochRecord;
+
 
 export const UserKey = z.object({
   key_index: z.number().int().nonnegative(),
@@ -53,12 +50,6 @@ export class MappingClient {
   readonly #userKeys = new Map<string, UserKey[]>();
 
   constructor(readonly rpcUrl: string, readonly txLifetimeBlocks = 100) {}
-
-  async epoch(): Promise<EpochView> {
-    const answer = await abciQuery(this.rpcUrl, '/epoch');
-    if (answer.code !== 0) throw new MappingError(`the mapping state has no epoch yet: ${answer.log}`);
-    return EpochView.parse(answer.value);
-  }
 
   /** A user's keys, or undefined when the user has none. */
   async keysOf(verifier: string, verifierId: string): Promise<UserKey[] | undefined> {

@@ -29,7 +29,7 @@ import { maxFaults } from '../../core/epoch.js';
 import { attestKey, buildSignedTx, type TxContext } from '../../core/tx/build.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ManagedProcess } from '../../core/process.js';
-import { freePorts } from './ports.js';
+import { freePorts } from '../../core/ports.js';
 
 /**
  * torus: our torus-abci. kvstore: CometBFT's built-in kvstore, in-process (no ABCI socket).
