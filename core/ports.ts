@@ -19,3 +19,23 @@ export async function freePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 }
+
+/** A base port such that base … base+count-1 are all free on loopback right now (tries random bases). */
+export async function freePortRange(count: number, low = 30_000, high = 60_000): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = low + Math.floor(Math.random() * (high - low - count));
+    const servers: net.Server[] = [];
+    let free = true;
+    for (let port = base; port < base + count && free; port++) {
+      const server = net.createServer();
+      free = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      if (free) servers.push(server);
+    }
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    if (free) return base;
+  }
+  throw new Error(`no range of ${count} free ports found between ${low} and ${high}`);
+}

@@ -14,15 +14,21 @@ export class ManagedProcess {
   readonly #args: readonly string[];
   readonly #logFile: string;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #ownGroup: boolean;
   #child: ChildProcess | undefined;
   #exited: Promise<number | null> = Promise.resolve(null);
 
-  constructor(name: string, command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env) {
+  /**
+   * `ownGroup`: start it in a process group of its own, with everything it starts in turn, so that `crash`
+   * can take them all down and a terminal's Ctrl-C reaches only the parent, which then stops it in order.
+   */
+  constructor(name: string, command: string, args: readonly string[], logFile: string, options: { env?: NodeJS.ProcessEnv; ownGroup?: boolean } = {}) {
     this.name = name;
     this.#command = command;
     this.#args = args;
     this.#logFile = logFile;
-    this.#env = env;
+    this.#env = options.env ?? process.env;
+    this.#ownGroup = options.ownGroup ?? false;
   }
 
   get running(): boolean {
@@ -36,7 +42,7 @@ export class ManagedProcess {
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     const fd = openSync(this.#logFile, 'a');
-    const child = spawn(this.#command, this.#args, { stdio: ['ignore', fd, fd], env: this.#env });
+    const child = spawn(this.#command, this.#args, { stdio: ['ignore', fd, fd], env: this.#env, detached: this.#ownGroup });
     closeSync(fd);
     this.#child = child;
     live.add(child);
@@ -44,6 +50,18 @@ export class ManagedProcess {
       live.delete(child);
       resolve(code);
     }));
+  }
+
+  /**
+   * Kills the process and everything it started, at once (SIGKILL to its process group, as a power cut would):
+   * for tests of crashed nodes. Its children must not have moved to process groups of their own.
+   */
+  async crash(): Promise<void> {
+    const pid = this.#child?.pid;
+    if (pid === undefined || !this.running) return;
+    if (!this.#ownGroup) throw new Error(`${this.name} was not started in its own process group`);
+    process.kill(-pid, 'SIGKILL');
+    await this.#exited;
   }
 
   /** Sends a signal and waits for the process to exit (SIGKILL after `graceMs` if it does not). */

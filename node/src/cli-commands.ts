@@ -17,7 +17,7 @@ import { loadOrCreateNodeKey, readNodeKey } from '../../core/node-key.js';
 import { deployNodeList, NodeListContract, providerFor, walletFor } from '../../contracts/src/node-list.js';
 import { loadNodeConfig } from './config.js';
 import { contractRegistry } from './contract-registry.js';
-import { chainIdFor, jsonRpcUrl } from './network-plan.js';
+import { clientNetworkFromContract } from './client-network.js';
 import { startNode } from './start.js';
 
 export interface CommandIo {
@@ -141,23 +141,11 @@ export function registerOperatorCommands(program: Command, io: CommandIo): void 
       const provider = providerFor(setting(options.ethRpc, 'TORUS_ETH_RPC', '--eth-rpc'));
       const c = new NodeListContract(getAddress(setting(options.contract, 'TORUS_CONTRACT', '--contract')), provider);
       const epochId = options.epoch ?? await c.currentEpoch();
-      const info = await c.getEpochInfo(epochId);
-      if (info === null) throw new Error(`epoch ${epochId} does not exist in the contract`);
-      if (info.nodeList.length < info.n) throw new Error(`epoch ${epochId} lists ${info.nodeList.length} of ${info.n} nodes; export it once all are listed`);
-      const nodes = [];
-      for (const [i, address] of info.nodeList.entries()) {
-        const d = await c.getNodeDetailsForEpoch(epochId, address);
-        if (d === null) throw new Error(`node ${address} of epoch ${epochId} has no details`);
-        const publicKey = `04${d.pubKx.toString(16).padStart(64, '0')}${d.pubKy.toString(16).padStart(64, '0')}`;
-        nodes.push({ index: i + 1, endpoint: jsonRpcUrl(d.declaredIp), public_key: publicKey });
-      }
-      const file = {
-        chain_id: chainIdFor((await provider.getNetwork()).chainId, c.address, epochId), epoch: epochId, n: info.n, k: info.k, nodes,
-      };
+      const file = await clientNetworkFromContract(c, provider, epochId);
       if (options.out === undefined) io.printJson(file);
       else {
         writeFileSync(options.out, `${JSON.stringify(file, null, 2)}\n`);
-        io.print([`wrote ${options.out}: epoch ${epochId}, ${nodes.length} nodes`]);
+        io.print([`wrote ${options.out}: epoch ${epochId}, ${file.nodes.length} nodes`]);
       }
     });
 

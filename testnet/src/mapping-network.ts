@@ -28,6 +28,7 @@ import { NodeSigner } from '../../core/crypto/signature.js';
 import { maxFaults } from '../../core/epoch.js';
 import { attestKey, buildSignedTx, type TxContext } from '../../core/tx/build.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { DEV_VERIFIER } from '../../retrieval/src/verifiers/dev-issuer.js';
 import { ManagedProcess } from '../../core/process.js';
 import { freePorts } from '../../core/ports.js';
 
@@ -62,8 +63,7 @@ export interface MappingNetworkOptions {
   readonly retrieval?: boolean;
 }
 
-/** The verifier that local networks configure, backed by the development issuer. */
-export const DEV_VERIFIER = 'torus-dev';
+export { DEV_VERIFIER };
 
 const NodeLayoutSchema = z.object({
   index: z.number().int().positive(),

@@ -10,6 +10,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT,
 import { z } from 'zod';
 
 export const DEV_AUDIENCE = 'torus-dev';
+/** The verifier name local networks give the development issuer. */
+export const DEV_VERIFIER = 'torus-dev';
 const TOKEN_LIFETIME_SECONDS = 3600;
 
 export interface DevIssuerOptions {
