@@ -85,6 +85,46 @@ export function readDescription(dir: string): TestnetDescription {
   return TestnetDescription.parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
+/**
+ * What the contract owner does for a new local network: deploy NodeList, create epoch 1 (n nodes, k and t by
+ * the rules), whitelist the node addresses and send each 1 ether for its registration gas, make the epoch
+ * current. Returns the contract address.
+ */
+export async function provisionEpoch(p: { rpcUrl: string; chainId: number; adminSecretKey: string; n: number; nodes: readonly string[]; say: (line: string) => void }): Promise<string> {
+  const k = Math.floor(p.n / 2) + 1;
+  const t = maxFaults(p.n);
+  const provider = providerFor(p.rpcUrl, p.chainId);
+  const admin = walletFor(p.adminSecretKey, provider);
+  const deployed = await deployNodeList(admin);
+  const contract = new NodeListContract(deployed.address, admin);
+  p.say(`contract: NodeList deployed at ${deployed.address}`);
+  await contract.createEpoch({ epoch: EPOCH, n: p.n, k, t });
+  p.say(`epoch ${EPOCH} created: n=${p.n}, k=${k}, t=${t}`);
+  for (const address of p.nodes) {
+    await contract.updateWhitelist(EPOCH, address, true);
+    await (await admin.sendTransaction({ to: address, value: 10n ** 18n })).wait();
+  }
+  await contract.setCurrentEpoch(EPOCH);
+  p.say(`whitelisted and funded ${p.nodes.length} node keys; epoch ${EPOCH} is current`);
+  return deployed.address;
+}
+
+/** A node's configuration file (node/src/config.ts) for a local network with the development issuer. */
+export function nodeConfig(p: {
+  ethRpc: string; contract: string; dataDir: string; publicHost: string; listenHost?: string; nodeKeyFile?: string; issuerUrl: string; keys: number;
+  ports: { cometbft_p2p: number; cometbft_rpc: number; abci: number; keygen: number; jsonrpc: number };
+}): Record<string, unknown> {
+  return {
+    eth_rpc: p.ethRpc, contract: p.contract, epoch: EPOCH, data_dir: p.dataDir, public_host: p.publicHost, mode: 'development',
+    ...(p.listenHost !== undefined ? { listen_host: p.listenHost } : {}),
+    ...(p.nodeKeyFile !== undefined ? { node_key_file: p.nodeKeyFile } : {}),
+    ports: p.ports,
+    verifiers: { [DEV_VERIFIER]: { preset: 'dev', issuer: p.issuerUrl, audience: DEV_AUDIENCE } },
+    genesis: { key_buffer_target: p.keys, max_tx_lifetime_blocks: 1000 },
+    log_level: 'info',
+  };
+}
+
 export class ContractTestnet {
   #description: TestnetDescription;
   readonly anvil: Anvil;
@@ -127,40 +167,28 @@ export class ContractTestnet {
   }
 
   static async #create(dir: string, n: number, keys: number, basePort: number, anvil: Anvil, issuerUrl: string, say: (line: string) => void): Promise<TestnetDescription> {
-    const k = Math.floor(n / 2) + 1;
-    const t = maxFaults(n);
-    const provider = providerFor(anvil.rpcUrl, anvil.chainId);
-    const admin = walletFor(anvil.accounts[0]?.secretKey as string, provider);
-    const deployed = await deployNodeList(admin);
-    const contract = new NodeListContract(deployed.address, admin);
-    say(`contract: NodeList deployed at ${deployed.address}`);
-    await contract.createEpoch({ epoch: EPOCH, n, k, t });
-    say(`epoch ${EPOCH} created: n=${n}, k=${k}, t=${t}`);
     const nodes: TestnetDescription['nodes'] = [];
     for (let i = 1; i <= n; i++) {
       const port = (slot: number) => basePort + 10 * (i - 1) + slot;
       const dataDir = path.join(dir, `node${i}`);
       const config = path.join(dir, `node${i}.json`);
-      writeFileSync(config, `${JSON.stringify({
-        eth_rpc: anvil.rpcUrl, contract: deployed.address, epoch: EPOCH, data_dir: `node${i}`, public_host: '127.0.0.1', mode: 'development',
-        ports: { cometbft_p2p: port(0), cometbft_rpc: port(1), abci: port(2), keygen: port(3), jsonrpc: port(4) },
-        verifiers: { [DEV_VERIFIER]: { preset: 'dev', issuer: issuerUrl, audience: DEV_AUDIENCE } },
-        genesis: { key_buffer_target: keys, max_tx_lifetime_blocks: 1000 },
-        log_level: 'info',
-      }, null, 2)}\n`);
       const signer = new NodeSigner(loadOrCreateNodeKey(path.join(dataDir, 'node-key.json')).secretKey);
-      await contract.updateWhitelist(EPOCH, signer.checksumAddress, true);
-      await (await admin.sendTransaction({ to: signer.checksumAddress, value: 10n ** 18n })).wait();
       nodes.push({
         name: `node${i}`, index: 0, address: signer.checksumAddress, public_key: bytesToHex(signer.publicKey),
         jsonrpc: `http://127.0.0.1:${port(4)}/jrpc`, cometbft_rpc: `http://127.0.0.1:${port(1)}`, config, data_dir: dataDir,
         logs: Object.fromEntries(['cometbft', 'abci', 'dkg', 'retrieval'].map((name) => [name, path.join(dataDir, `${name}.log`)]).concat([['launcher', path.join(dir, `node${i}.log`)]])),
       });
     }
-    await contract.setCurrentEpoch(EPOCH);
-    say(`whitelisted and funded ${n} node keys; epoch ${EPOCH} is current`);
+    const contract = await provisionEpoch({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, adminSecretKey: anvil.accounts[0]?.secretKey as string, n, nodes: nodes.map((x) => x.address), say });
+    for (const [i, node] of nodes.entries()) {
+      const port = (slot: number) => basePort + 10 * i + slot;
+      writeFileSync(node.config, `${JSON.stringify(nodeConfig({
+        ethRpc: anvil.rpcUrl, contract, dataDir: node.name, publicHost: '127.0.0.1', issuerUrl, keys,
+        ports: { cometbft_p2p: port(0), cometbft_rpc: port(1), abci: port(2), keygen: port(3), jsonrpc: port(4) },
+      }), null, 2)}\n`);
+    }
     return {
-      dir, chain_rpc: anvil.rpcUrl, eth_chain_id: anvil.chainId, contract: deployed.address, epoch: EPOCH, n, k, t, key_buffer_target: keys, base_port: basePort,
+      dir, chain_rpc: anvil.rpcUrl, eth_chain_id: anvil.chainId, contract, epoch: EPOCH, n, k: Math.floor(n / 2) + 1, t: maxFaults(n), key_buffer_target: keys, base_port: basePort,
       dev_issuer: issuerUrl, verifier: DEV_VERIFIER, client_network: path.join(dir, 'client.json'), nodes,
     };
   }
