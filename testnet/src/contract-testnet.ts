@@ -143,6 +143,9 @@ export class ContractTestnet {
     const dir = path.resolve(options.dir);
     mkdirSync(dir, { recursive: true });
     const resuming = existsSync(path.join(dir, 'testnet.json'));
+    if (!resuming && existsSync(path.join(dir, 'network.json'))) {
+      throw new Error(`${dir} holds a network of an older launcher (network.json, no testnet.json); start over with --fresh`);
+    }
     const previous = resuming ? readDescription(dir) : undefined;
     const n = previous?.n ?? options.nodes;
     const basePort = previous?.base_port ?? options.basePort;
