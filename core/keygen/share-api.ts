@@ -6,12 +6,15 @@
  *
  *   GET /v1/share/<epoch>/<key_index>   ->  200 {"epoch", "key_index", "share": "<64 hex>"}
  *                                            404 {"error": "..."} when this node has no share of the key
+ *   GET /v1/health                       ->  200 {"ok": true} (the retrieval server's health includes it)
  *
  * There is no way to list shares, and nothing is written through it.
  */
 import { z } from 'zod';
 
 export const SHARE_PATH = /^\/v1\/share\/(\d{1,15})\/(\d{1,15})$/;
+
+export const HEALTH_PATH = '/v1/health';
 
 export function sharePath(epoch: number, keyIndex: number): string {
   return `/v1/share/${epoch}/${keyIndex}`;

@@ -5,7 +5,7 @@
  */
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { SHARE_PATH, type ShareAnswer } from '../../core/keygen/share-api.js';
+import { HEALTH_PATH, SHARE_PATH, type ShareAnswer } from '../../core/keygen/share-api.js';
 import type { Logger } from '../../core/log.js';
 import type { StoredShare } from './protocol/store.js';
 
@@ -28,6 +28,10 @@ export class ShareService {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      if (req.method === 'GET' && req.url === HEALTH_PATH) {
+        reply(200, { ok: true });
+        return;
+      }
       const match = req.method === 'GET' ? SHARE_PATH.exec(req.url ?? '') : null;
       if (match === null) {
         reply(404, { error: 'unknown request; the only one is GET /v1/share/<epoch>/<key_index>' });

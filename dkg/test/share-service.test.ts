@@ -32,6 +32,7 @@ test('the share service answers one share at a time, only to its socket owner, a
   try {
     assert.equal(statSync(socket).mode & 0o777, 0o600, 'only the node user may connect');
     assert.equal(await source.share(2, 7), 0x1234n);
+    assert.equal(await source.healthy(), true);
     await assert.rejects(source.share(2, 8), (err: unknown) => err instanceof ShareUnavailableError && /no share of key 8 in epoch 2/.test(err.message));
     await assert.rejects(source.share(1, 7), ShareUnavailableError, 'the epoch is part of the address');
     for (const [method, urlPath] of [['GET', '/v1/share/2'], ['GET', '/v1/shares'], ['POST', '/v1/share/2/7'], ['GET', '/v1/share/2/7/x'], ['GET', '/v1/share/0/7']]) {
@@ -44,5 +45,6 @@ test('the share service answers one share at a time, only to its socket owner, a
     await service.stop();
   }
   await assert.rejects(new SocketShareSource(socket).share(2, 7), /unreachable/, 'a stopped service is reported, not hung on');
+  assert.equal(await new SocketShareSource(socket).healthy(), false);
   rmSync(dir, { recursive: true, force: true });
 });

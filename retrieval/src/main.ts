@@ -61,8 +61,10 @@ async function main(): Promise<void> {
     maxBodyBytes: config.max_body_bytes,
     corsOrigins: config.cors_origins,
     health: async () => {
+      // Healthy = able to serve logins: CometBFT answers and so does the key-generation process's share socket.
       const comet = await status(config.comet_rpc).then((s) => ({ height: s.height }), (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
-      return { ok: !('error' in comet), detail: { node_index: self.index, epoch: epoch.id, mode: config.mode, comet, tokens: tokens.size } };
+      const keygen = await shares.healthy();
+      return { ok: !('error' in comet) && keygen, detail: { node_index: self.index, epoch: epoch.id, mode: config.mode, comet, keygen, tokens: tokens.size } };
     },
   }, log);
   const [host, port] = [config.listen.slice(0, config.listen.lastIndexOf(':')), Number(config.listen.slice(config.listen.lastIndexOf(':') + 1))];

@@ -3,7 +3,7 @@
  * (core/keygen/share-api.ts). One kept-alive connection pool; every answer is validated before use.
  */
 import { Agent, request } from 'node:http';
-import { ShareAnswer, ShareError, sharePath } from '../../core/keygen/share-api.js';
+import { HEALTH_PATH, ShareAnswer, ShareError, sharePath } from '../../core/keygen/share-api.js';
 
 export class ShareUnavailableError extends Error {
   override name = 'ShareUnavailableError';
@@ -12,6 +12,11 @@ export class ShareUnavailableError extends Error {
 export interface ShareSource {
   /** This node's share of the key, or a ShareUnavailableError saying why not. */
   share(epoch: number, keyIndex: number): Promise<bigint>;
+}
+
+interface RawAnswer {
+  readonly status: number;
+  readonly body: unknown;
 }
 
 export class SocketShareSource implements ShareSource {
@@ -24,27 +29,33 @@ export class SocketShareSource implements ShareSource {
     this.#timeoutMs = timeoutMs;
   }
 
-  share(epoch: number, keyIndex: number): Promise<bigint> {
+  async share(epoch: number, keyIndex: number): Promise<bigint> {
+    const { status, body } = await this.#get(sharePath(epoch, keyIndex));
+    if (status === 200) {
+      const parsed = ShareAnswer.safeParse(body);
+      if (parsed.success && parsed.data.epoch === epoch && parsed.data.key_index === keyIndex) return BigInt(`0x${parsed.data.share}`);
+      throw new ShareUnavailableError('the key-generation process sent a malformed share answer');
+    }
+    const error = ShareError.safeParse(body);
+    throw new ShareUnavailableError(error.success ? error.data.error : `the key-generation process answered HTTP ${status}`);
+  }
+
+  /** Whether the key-generation process answers (part of the retrieval server's health). */
+  async healthy(): Promise<boolean> {
+    return this.#get(HEALTH_PATH).then((answer) => answer.status === 200, () => false);
+  }
+
+  #get(path: string): Promise<RawAnswer> {
     return new Promise((resolve, reject) => {
-      const req = request({ socketPath: this.#socketPath, path: sharePath(epoch, keyIndex), agent: this.#agent, timeout: this.#timeoutMs }, (res) => {
+      const req = request({ socketPath: this.#socketPath, path, agent: this.#agent, timeout: this.#timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
-          let body: unknown;
           try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
           } catch (cause) {
             reject(new ShareUnavailableError('the key-generation process sent an unreadable answer', { cause }));
-            return;
           }
-          if (res.statusCode === 200) {
-            const parsed = ShareAnswer.safeParse(body);
-            if (parsed.success && parsed.data.epoch === epoch && parsed.data.key_index === keyIndex) resolve(BigInt(`0x${parsed.data.share}`));
-            else reject(new ShareUnavailableError('the key-generation process sent a malformed share answer'));
-            return;
-          }
-          const error = ShareError.safeParse(body);
-          reject(new ShareUnavailableError(error.success ? error.data.error : `the key-generation process answered HTTP ${res.statusCode}`));
         });
         res.on('error', (cause) => reject(new ShareUnavailableError('reading from the key-generation process failed', { cause })));
       });

@@ -85,6 +85,12 @@ describe('the docker-compose network', { timeout: 1_500_000, skip: problem }, ()
       await waitFor(`node${i}'s JSON-RPC`, 600_000, async () => ((await fetch(`http://127.0.0.1:${jrpc(i)}/healthz`)).ok ? true : undefined));
     }
 
+    const buffer = async () => (await abciQuery(`http://127.0.0.1:${comet(1)}`, '/buffer')).value as { ready: number; generating: number; assigned: number };
+    await waitFor('the first key buffer', 600_000, async () => {
+      const b = await buffer();
+      return b.ready >= KEYS && b.generating === 0 ? b : undefined;
+    });
+
     // The client file: the contract's view, with each node's container address replaced by its published port.
     const work = mkdtempSync(path.join(tmpdir(), 'torus-docker-'));
     await run('docker', ['cp', `${project}_setup_1:/shared/setup.json`, path.join(work, 'setup.json')]);
@@ -128,8 +134,8 @@ describe('the docker-compose network', { timeout: 1_500_000, skip: problem }, ()
     const bob = await client().assign(DEV_VERIFIER, 'bob@example.com');
     assert.notEqual(bob.address, assigned.address);
     await waitFor('the buffer refilled', 300_000, async () => {
-      const buffer = (await abciQuery(`http://127.0.0.1:${comet(1)}`, '/buffer')).value as { ready: number; generating: number; assigned: number };
-      return buffer.ready >= KEYS && buffer.generating === 0 && buffer.assigned === 2 ? buffer : undefined;
+      const b = await buffer();
+      return b.ready >= KEYS && b.generating === 0 && b.assigned === 2 ? b : undefined;
     });
   });
 });

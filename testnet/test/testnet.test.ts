@@ -14,7 +14,7 @@ import { freePortRange } from '../../core/ports.js';
 import { main as torus } from '../../client/src/cli.js';
 import { loadNetwork } from '../../client/src/network.js';
 import { TorusClient } from '../../client/src/sdk.js';
-import { ContractTestnet, type TestnetStatus } from '../src/contract-testnet.js';
+import { ContractTestnet, testnetStatus, type TestnetStatus } from '../src/contract-testnet.js';
 
 const N = 5;
 const KEYS = 6;
@@ -51,6 +51,10 @@ describe('the local network (npm run testnet)', { timeout: 900_000 }, () => {
     network = await ContractTestnet.up({ dir, nodes: N, keys: KEYS, basePort, say: () => undefined });
     await network.waitUntilUp(() => undefined);
     const d = network.description;
+    await waitFor('the first key buffer', 300_000, async () => {
+      const buffer = (await testnetStatus(dir)).buffer;
+      return buffer !== null && buffer.ready >= KEYS && buffer.generating === 0 ? true : undefined;
+    });
     const client = () => new TorusClient(loadNetwork(d.client_network));
     const token = async (email: string) => client().devToken(email);
 
