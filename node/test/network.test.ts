@@ -18,7 +18,7 @@ import { ManagedProcess } from '../../core/process.js';
 import { freePorts } from '../../core/ports.js';
 import { startAnvil, type Anvil } from '../../contracts/src/anvil.js';
 import { NodeListContract, providerFor } from '../../contracts/src/node-list.js';
-import { main as torus } from '../../client/src/cli.js';
+import { runTorus, waitFor } from '../../testnet/test/helpers.js';
 import { DevIssuer, DEV_AUDIENCE } from '../../retrieval/src/verifiers/dev-issuer.js';
 
 interface NodeDetailsResult {
@@ -40,23 +40,7 @@ let dir: string;
 let contract: string;
 const nodes: Array<{ config: string; rpc: string; launcher: ManagedProcess; address: string; dataDir: string }> = [];
 
-async function run(args: string[], env: Record<string, string>): Promise<string> {
-  let stdout = '';
-  let stderr = '';
-  const code = await torus(['--json', ...args], { env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  assert.equal(code, 0, `torus ${args.join(' ')} failed: ${stderr}`);
-  return stdout;
-}
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (logs in ${dir})`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => {
   before(async () => {
@@ -67,8 +51,8 @@ describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => 
     const issuerPort = (await freePorts(1))[0] as number;
     issuer = await DevIssuer.create({ issuer: `http://127.0.0.1:${issuerPort}` });
     issuerServer = await new Promise<Server>((resolve) => { const server = issuer.app().listen(issuerPort, '127.0.0.1', () => resolve(server)); });
-    contract = (JSON.parse(await run(['contract', 'deploy'], env)) as { contract: string }).contract;
-    await run(['epoch', 'create', '--epoch', '1', '--n', String(N), '--k', '3', '--t', '1', '--contract', contract], env);
+    contract = (JSON.parse(await runTorus(['--json', 'contract', 'deploy'], env)) as { contract: string }).contract;
+    await runTorus(['--json', 'epoch', 'create', '--epoch', '1', '--n', String(N), '--k', '3', '--t', '1', '--contract', contract], env);
     const ports = await freePorts(5 * N);
     for (let i = 0; i < N; i++) {
       const dataDir = path.join(dir, `node${i + 1}`);
@@ -80,13 +64,13 @@ describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => 
         verifiers: { 'torus-dev': { preset: 'dev', issuer: issuer.issuer, audience: DEV_AUDIENCE } },
         genesis: { key_buffer_target: 6, max_tx_lifetime_blocks: 1000 },
       }));
-      const address = (JSON.parse(await run(['node', 'key', '--config', config], env)) as { address: string }).address;
+      const address = (JSON.parse(await runTorus(['--json', 'node', 'key', '--config', config], env)) as { address: string }).address;
       const launcher = new ManagedProcess(`node${i + 1}`, process.execPath, [path.join(REPO_ROOT, 'dist/client/src/cli.js'), 'node', 'start', '--config', config], path.join(dir, `node${i + 1}.out`));
       nodes.push({ config, rpc: `http://127.0.0.1:${p[1]}`, launcher, address, dataDir });
     }
     // The nodes start before they are whitelisted: they wait, then register in whatever order they get there.
     for (const node of nodes) node.launcher.start();
-    await run(['whitelist', 'add', '--epoch', '1', '--fund', '1', '--contract', contract, ...nodes.map((n) => n.address)], env);
+    await runTorus(['--json', 'whitelist', 'add', '--epoch', '1', '--fund', '1', '--contract', contract, ...nodes.map((n) => n.address)], env);
   });
 
   after(async () => {
@@ -115,7 +99,7 @@ describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => 
   });
 
   it('clients find the nodes in the contract: fetch-node-details 4.0.2, and our client logs a user in', async () => {
-    await run(['epoch', 'set-current', '--epoch', '1', '--contract', contract], env);
+    await runTorus(['--json', 'epoch', 'set-current', '--epoch', '1', '--contract', contract], env);
     const manager = new NodeDetailManager({ network: anvil.rpcUrl, proxyAddress: contract });
     const details = await manager.getNodeDetails(false, false);
     assert.equal(details.updated, true, 'read from the chain, not the built-in mainnet list');
@@ -131,11 +115,11 @@ describe('nodes formed from the NodeList contract', { timeout: 600_000 }, () => 
     }
 
     const clientFile = path.join(dir, 'client.json');
-    await run(['network', 'export', '--contract', contract, '--out', clientFile], env);
+    await runTorus(['--json', 'network', 'export', '--contract', contract, '--out', clientFile], env);
     const email = 'alice@example.com';
-    const assigned = JSON.parse(await run(['--network', clientFile, 'assign', 'torus-dev', email], env)) as { address: string };
+    const assigned = JSON.parse(await runTorus(['--json', '--network', clientFile, 'assign', 'torus-dev', email], env)) as { address: string };
     const token = await issuer.sign({ email, aud: DEV_AUDIENCE });
-    const login = JSON.parse(await run(['--network', clientFile, 'login', '--verifier', 'torus-dev', '--token', token], env)) as { address: string; badNodes: unknown[] };
+    const login = JSON.parse(await runTorus(['--json', '--network', clientFile, 'login', '--verifier', 'torus-dev', '--token', token], env)) as { address: string; badNodes: unknown[] };
     assert.equal(login.address, assigned.address);
     assert.deepEqual(login.badNodes, []);
   });

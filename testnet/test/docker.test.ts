@@ -21,6 +21,7 @@ import { clientNetworkFromContract } from '../../node/src/client-network.js';
 import { loadNetwork } from '../../client/src/network.js';
 import { TorusClient } from '../../client/src/sdk.js';
 import { DEV_VERIFIER } from '../../retrieval/src/verifiers/dev-issuer.js';
+import { waitFor } from './helpers.js';
 
 const run = promisify(execFile);
 const N = 5;
@@ -45,19 +46,6 @@ function dockerProblem(): string | undefined {
 const problem = dockerProblem();
 if (problem !== undefined && process.env['TORUS_REQUIRE_DOCKER'] === '1') throw new Error(`the Docker test is required here, but ${problem}`);
 
-const sleep = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms));
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // docker-proxy accepts connections for a container that is not listening yet and then says nothing; fetch's
-    // own timers do not keep the process alive, so each probe is raced against a timer that does.
-    const value = await Promise.race([probe().catch(() => undefined), sleep(10_000)]);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
 
 describe('the docker-compose network', { timeout: 1_500_000, skip: problem }, () => {
   const project = `torustest${process.pid}`;

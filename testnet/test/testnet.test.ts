@@ -12,6 +12,7 @@ import path from 'node:path';
 import { status } from '../../core/comet/rpc.js';
 import { freePortRange } from '../../core/ports.js';
 import { main as torus } from '../../client/src/cli.js';
+import { runTorus, waitFor } from './helpers.js';
 import { loadNetwork } from '../../client/src/network.js';
 import { TorusClient } from '../../client/src/sdk.js';
 import { ContractTestnet, testnetStatus, type TestnetStatus } from '../src/contract-testnet.js';
@@ -19,23 +20,7 @@ import { ContractTestnet, testnetStatus, type TestnetStatus } from '../src/contr
 const N = 5;
 const KEYS = 6;
 
-async function run(args: string[]): Promise<string> {
-  let stdout = '';
-  let stderr = '';
-  const code = await torus(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  assert.equal(code, 0, `torus ${args.join(' ')}: ${stderr}`);
-  return stdout;
-}
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 describe('the local network (npm run testnet)', { timeout: 900_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'torus-testnet-'));
@@ -85,20 +70,20 @@ describe('the local network (npm run testnet)', { timeout: 900_000 }, () => {
     // The whole network stops, then resumes from its directory through the command scripts use.
     await network.stop();
     network = undefined;
-    await run(['testnet', 'up', '--detach', '--dir', dir]);
+    await runTorus(['testnet', 'up', '--detach', '--dir', dir]);
     detached = true;
     const again = await client().login(d.verifier, await token(email));
     assert.equal(again.address, assigned.address, 'the same user gets the same key after a restart');
     const full = await waitFor('the buffer refilled', 300_000, async () => {
-      const state = JSON.parse(await run(['--json', 'testnet', 'status', '--dir', dir])) as TestnetStatus & { launcher_pid: number | null };
+      const state = JSON.parse(await runTorus(['--json', 'testnet', 'status', '--dir', dir])) as TestnetStatus & { launcher_pid: number | null };
       return state.buffer !== null && state.buffer.ready >= KEYS && state.buffer.generating === 0 ? state : undefined;
     });
     assert.equal(full.buffer?.assigned, 2);
     assert.ok(full.nodes.every((node) => node.jsonrpc_healthy && (node.height ?? 0) > 0));
     assert.ok(full.launcher_pid !== null);
-    await run(['testnet', 'down', '--dir', dir]);
+    await runTorus(['testnet', 'down', '--dir', dir]);
     detached = false;
-    const down = JSON.parse(await run(['--json', 'testnet', 'status', '--dir', dir])) as TestnetStatus & { launcher_pid: number | null };
+    const down = JSON.parse(await runTorus(['--json', 'testnet', 'status', '--dir', dir])) as TestnetStatus & { launcher_pid: number | null };
     assert.equal(down.launcher_pid, null);
     assert.ok(down.nodes.every((node) => node.height === null));
   });
