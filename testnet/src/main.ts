@@ -64,8 +64,10 @@ async function main(): Promise<void> {
   say(`  development OpenID issuer: ${d.dev_issuer} (verifier name "${d.verifier}")`);
   say(`Everything a client needs: ${path.join(dir, 'testnet.json')}; logs under ${dir}.`);
   const networkFlag = d.client_network === path.join(REPO_ROOT, '.testnet', 'client.json') ? '' : ` --network ${d.client_network}`;
-  say(`\nLog in (in another terminal):\n  npm run torus --${networkFlag} login --verifier ${d.verifier} --dev-email alice@example.com`);
-  say(`Account resolver: npm run torus --${networkFlag} lookup ${d.verifier} alice@example.com   (assign gives a key without a login)`);
+  say('\nIn another terminal: give alice a key (the account resolver), look it up, log in:');
+  say(`  npm run torus --${networkFlag} assign ${d.verifier} alice@example.com`);
+  say(`  npm run torus --${networkFlag} lookup ${d.verifier} alice@example.com`);
+  say(`  npm run torus --${networkFlag} login --verifier ${d.verifier} --dev-email alice@example.com`);
   say('Press Ctrl-C to stop.\n');
 
   const width = 30;
