@@ -50,7 +50,8 @@ export interface RetrievalContext {
 
 export function membersOf(epoch: EpochRecord): Member[] {
   return epoch.members.map((m) => {
-    const point = parsePoint(m.public_key, `public key of member ${m.index}`).toAffine();
-    return { index: m.index, x: point.x, y: point.y, publicKey: parsePoint(m.public_key).toBytes(false) };
+    const point = parsePoint(m.public_key, `public key of member ${m.index}`);
+    const { x, y } = point.toAffine();
+    return { index: m.index, x, y, publicKey: point.toBytes(false) };
   });
 }

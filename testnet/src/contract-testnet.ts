@@ -271,13 +271,14 @@ export async function testnetStatus(dir: string): Promise<TestnetStatus> {
     height: await status(node.cometbft_rpc).then((s) => s.height, () => null),
     jsonrpc_healthy: await fetch(node.jsonrpc.replace('/jrpc', '/healthz'), { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false),
   })));
-  let buffer: TestnetStatus['buffer'] = null;
+  return { epoch: d.epoch, nodes, buffer: await keyBuffer(d) };
+}
+
+/** The key buffer, from the first node that answers; null when none does. */
+export async function keyBuffer(d: TestnetDescription): Promise<TestnetStatus['buffer']> {
   for (const node of d.nodes) {
     const answer = await abciQuery(node.cometbft_rpc, '/buffer').catch(() => undefined);
-    if (answer?.code === 0) {
-      buffer = answer.value as NonNullable<TestnetStatus['buffer']>;
-      break;
-    }
+    if (answer?.code === 0) return answer.value as NonNullable<TestnetStatus['buffer']>;
   }
-  return { epoch: d.epoch, nodes, buffer };
+  return null;
 }

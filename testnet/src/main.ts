@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { REPO_ROOT } from '../../core/comet/binary.js';
-import { ContractTestnet, TestnetArgs, testnetStatus, upMarker } from './contract-testnet.js';
+import { ContractTestnet, keyBuffer, TestnetArgs, upMarker } from './contract-testnet.js';
 
 const USAGE = 'usage: npm run testnet [-- --nodes N] [--keys BUFFER] [--dir DIR] [--base-port PORT] [--fresh]';
 
@@ -72,8 +72,9 @@ async function main(): Promise<void> {
 
   const width = 30;
   for (;;) {
-    const buffer = (await testnetStatus(dir).catch(() => undefined))?.buffer;
-    if (buffer !== undefined && buffer !== null) {
+    // Only the buffer: the full status would probe every node's health each second.
+    const buffer = await keyBuffer(d);
+    if (buffer !== null) {
       const filled = buffer.target === 0 ? width : Math.round((Math.min(buffer.ready, buffer.target) / buffer.target) * width);
       process.stdout.write(`\rkeys ready [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${buffer.ready}/${buffer.target} (generating ${buffer.generating}, assigned ${buffer.assigned})   `);
       if (buffer.ready >= buffer.target && buffer.generating === 0) {

@@ -169,9 +169,7 @@ export function commitRevealMethods(ctx: RetrievalContext) {
       async handle(p) {
         const item = p.item[0] as z.infer<typeof ShareItem>;
         const verifierName = item.verifieridentifier;
-        checkVerifier(ctx, verifierName, item.verifier_id);
-        const verifier = ctx.verifiers.get(verifierName);
-        if (verifier === undefined) throw inputError(VERIFIER_NOT_SUPPORTED);
+        const verifier = checkVerifier(ctx, verifierName, item.verifier_id);
         // Uniqueness and the commitment are checked on the trimmed token, so added whitespace changes nothing.
         const token = item.idtoken.trim();
         const tokenHash = bytesToHex(keccak256(utf8(token)));

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { define, ErrorCode, inputError, internalError, RpcError } from '../jsonrpc.js';
 import type { RetrievalContext } from '../context.js';
 import type { UserKey } from '../mapping.js';
+import type { IdTokenVerifier } from '../verifiers/types.js';
 import { HexCoordinate, VerifierParams } from './params.js';
 import { bigHex, legacyPoint } from './format.js';
 import { TxCode } from '../../../abci/src/state/codes.js';
@@ -20,9 +21,12 @@ export const VERIFIER_NOT_SUPPORTED = 'Verifier not supported';
 /** Legacy "Input Error" spelling for the unassigned case: clients compare the whole error object. */
 const notAssigned = () => new RpcError(ErrorCode.INVALID_PARAMS, 'Input Error', NOT_ASSIGNED);
 
-export function checkVerifier(ctx: RetrievalContext, verifier: string, verifierId: string): void {
+/** The named verifier, after the legacy node's input checks. */
+export function checkVerifier(ctx: RetrievalContext, verifier: string, verifierId: string): IdTokenVerifier {
   if (verifierId.length === 0) throw inputError('VerifierID is empty');
-  if (ctx.verifiers.get(verifier) === undefined) throw inputError(VERIFIER_NOT_SUPPORTED);
+  const found = ctx.verifiers.get(verifier);
+  if (found === undefined) throw inputError(VERIFIER_NOT_SUPPORTED);
+  return found;
 }
 
 function lookupResult(keys: readonly UserKey[]) {
