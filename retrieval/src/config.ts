@@ -26,6 +26,7 @@ export const RetrievalConfigSchema = z.object({
   signature_window_seconds: z.number().int().min(10).max(86_400).default(600),
   clock_skew_seconds: z.number().int().min(0).max(600).default(60),
   commitment_ttl_seconds: z.number().int().min(10).max(86_400).default(900),
+  assignment_wait_ms: z.number().int().min(0).max(30_000).default(3000),
   max_body_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
   max_batch: z.number().int().min(1).max(1000).default(20),
   cors_origins: z.array(z.string().min(1)).min(1).default(['*']),

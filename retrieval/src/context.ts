@@ -31,6 +31,8 @@ export interface RetrievalLimits {
   readonly clockSkewSeconds: number;
   /** How long a commitment waits for its reveal. */
   readonly commitmentTtlSeconds: number;
+  /** How long a reveal waits for an assignment this node has not committed yet (another node may have). */
+  readonly assignmentWaitMs: number;
 }
 
 export interface RetrievalContext {

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     signer, selfIndex: self.index, epoch, members,
     tx: { chainId, epoch: BigInt(epoch.id), signerIndex: self.index, signer },
     verifiers: VerifierRegistry.fromConfig(config.verifiers), mapping, tokens, shares,
-    limits: { signatureWindowSeconds: config.signature_window_seconds, clockSkewSeconds: config.clock_skew_seconds, commitmentTtlSeconds: config.commitment_ttl_seconds },
+    limits: { signatureWindowSeconds: config.signature_window_seconds, clockSkewSeconds: config.clock_skew_seconds, commitmentTtlSeconds: config.commitment_ttl_seconds, assignmentWaitMs: config.assignment_wait_ms },
     now: () => Math.floor(Date.now() / 1000),
   };
   const dispatcher = new JsonRpcDispatcher({ ...resolverMethods(ctx), ...commitRevealMethods(ctx) }, {

@@ -13,8 +13,6 @@ import { QueryCode } from '../../abci/src/state/codes.js';
 
 const hex33 = z.string().regex(/^[0-9a-f]{66}$/);
 
-
-
 export const UserKey = z.object({
   key_index: z.number().int().nonnegative(),
   epoch: z.number().int().positive(),
@@ -45,6 +43,8 @@ export interface AssignOutcome {
 
 /** Users whose keys are kept in memory; the oldest entry goes first (a few hundred bytes each). */
 const USER_CACHE_ENTRIES = 100_000;
+/** How often a reveal that found no assignment asks again (about a block interval). */
+const ASSIGNMENT_POLL_MS = 100;
 
 export class MappingClient {
   readonly #userKeys = new Map<string, UserKey[]>();
@@ -65,6 +65,22 @@ export class MappingClient {
       this.#userKeys.set(cacheKey, keys);
     }
     return keys;
+  }
+
+  /**
+   * A user's keys, waiting up to `waitMs` for them to appear. A client may reveal at this node just after
+   * another node committed the user's assignment, while this node's CometBFT is still a block behind; waiting
+   * a little answers that login instead of failing it. A user with no assignment costs the full wait.
+   */
+  async keysOfWithin(verifier: string, verifierId: string, waitMs: number): Promise<UserKey[] | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const keys = await this.keysOf(verifier, verifierId);
+      if (keys !== undefined && keys.length > 0) return keys;
+      const left = deadline - Date.now();
+      if (left <= 0) return keys;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ASSIGNMENT_POLL_MS, left)));
+    }
   }
 
   async keyByPublicKey(publicKeyHex: string): Promise<KeyView | undefined> {

@@ -117,6 +117,21 @@ describe('login on a 5-node network', { timeout: 600_000 }, () => {
     assert.equal(addressOf(login.privateKey), address);
   });
 
+  it('a reveal that reaches a node before the user\'s assignment is committed there waits for it', async () => {
+    const email = newEmail();
+    const token = await mintToken(env.issuer, email);
+    const { signatures } = await commit(token, [1, 2, 3, 4, 5]);
+    // KeyAssign at node 1 is still in flight (its block is not committed anywhere yet) when node 2 gets the reveal.
+    const assigning = rpc(env.net.node(1).endpoint, 'KeyAssign', { verifier: DEV_VERIFIER, verifier_id: email });
+    const revealed = await shareRequest(2, { verifier_id: email, idtoken: token, nodesignatures: signatures, verifieridentifier: DEV_VERIFIER });
+    const assigned = await assigning;
+    assert.ok(assigned.result, JSON.stringify(assigned.error));
+    assert.ok(revealed.result, `the reveal waited for the assignment: ${JSON.stringify(revealed.error)}`);
+    const keys = (revealed.result as { keys: Array<{ PublicKey: { X: string } }> }).keys;
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0]?.PublicKey.X, (assigned.result as { keys: Array<{ pub_key_X: string }> }).keys[0]?.pub_key_X);
+  });
+
   it('each bad request gets a clear JSON-RPC error and changes nothing', async () => {
     const email = newEmail();
     await client.assign(DEV_VERIFIER, email);

@@ -196,7 +196,7 @@ export function commitRevealMethods(ctx: RetrievalContext) {
             if (err instanceof TokenRejectedError) throw inputError(`Could not verify params: ${err.message}`);
             throw err;
           }
-          const keys = await ctx.mapping.keysOf(verifierName, verified.verifierId);
+          const keys = await ctx.mapping.keysOfWithin(verifierName, verified.verifierId, ctx.limits.assignmentWaitMs);
           if (keys === undefined || keys.length === 0) throw inputError(NOT_ASSIGNED);
           const recipient = hexToBytes(`04${committed.x}${committed.y}`);
           const answered = [];
