@@ -7,8 +7,9 @@ import { isCompressedPoint } from '../crypto/signature.js';
 import { u32be, u64be, utf8 } from '../encoding/bytes.js';
 import { SignedTxType, TxPayloadType } from './schema.js';
 import {
-  LIMITS, TX_VERSION, type KeyAttestation, type SignedTx, type TxBody, type TxPayload,
+  LIMITS, TX_VERSION, type KeyAttestation, type MappingTransferBody, type ProposedDealing, type SignedTx, type TxBody, type TxPayload,
 } from './types.js';
+import { CHUNK_SIZE, type MappingItem } from '../handoff/mapping.js';
 
 export class TxDecodeError extends Error {
   override name = 'TxDecodeError';
@@ -66,37 +67,12 @@ function decodeBody(raw: Record<string, unknown>): TxBody {
       if (!isCompressedPoint(point)) throw new TxDecodeError('malformed', `commitments[${i}] is not a valid compressed point`);
       return point;
     });
-    const rawAttestations = (register['attestations'] ?? []) as Record<string, unknown>[];
-    if (rawAttestations.length > LIMITS.maxAttestations) throw new TxDecodeError('malformed', 'too many attestations');
-    const attestations: KeyAttestation[] = rawAttestations.map((a, i) => {
-      const nodeIndex = a['node_index'];
-      if (typeof nodeIndex !== 'number' || nodeIndex < 1) throw new TxDecodeError('malformed', `attestations[${i}].node_index must be >= 1`);
-      const signature = bytesField(a['signature'], `attestations[${i}].signature`);
-      if (signature.length !== 64) throw new TxDecodeError('malformed', `attestations[${i}].signature must be 64 bytes`);
-      return { nodeIndex, signature };
-    });
+    const attestations = attestationList(register['attestations'], LIMITS.maxAttestations);
     return { type: 'register_key', keyIndex: toBigint(register['key_index'], 'key_index'), publicKey, commitments, attestations };
   }
-  const propose = raw['keygen_propose'] as Record<string, unknown> | undefined;
-  if (propose !== undefined) {
-    const rawDealings = (propose['dealings'] ?? []) as Record<string, unknown>[];
-    if (rawDealings.length === 0 || rawDealings.length > LIMITS.maxNodes) throw new TxDecodeError('malformed', `keygen_propose has ${rawDealings.length} dealings`);
-    const dealings = rawDealings.map((d, i) => {
-      const dealer = indexField(d['dealer'], `dealings[${i}].dealer`);
-      const rawCommitment = (d['commitment'] ?? []) as unknown[];
-      if (rawCommitment.length === 0 || rawCommitment.length > LIMITS.maxNodes * LIMITS.maxNodes) {
-        throw new TxDecodeError('malformed', `dealings[${i}].commitment has ${rawCommitment.length} points`);
-      }
-      const commitment = rawCommitment.map((c, j) => pointField(c, `dealings[${i}].commitment[${j}]`));
-      const rawReadies = (d['readies'] ?? []) as Record<string, unknown>[];
-      if (rawReadies.length > LIMITS.maxNodes) throw new TxDecodeError('malformed', `dealings[${i}] has too many readies`);
-      const readies = rawReadies.map((r, j) => ({
-        nodeIndex: indexField(r['node_index'], `dealings[${i}].readies[${j}].node_index`),
-        signature: fixedBytes(r['signature'], 64, `dealings[${i}].readies[${j}].signature`),
-      }));
-      return { dealer, commitment, readies };
-    });
-    return { type: 'keygen_propose', keyIndex: toBigint(propose['key_index'], 'key_index'), dealings };
+  for (const type of ['keygen_propose', 'reshare_propose'] as const) {
+    const propose = raw[type] as Record<string, unknown> | undefined;
+    if (propose !== undefined) return { type, keyIndex: toBigint(propose['key_index'], 'key_index'), dealings: proposedDealings(type, propose['dealings']) };
   }
   const publish = raw['key_publish'] as Record<string, unknown> | undefined;
   if (publish !== undefined) {
@@ -109,7 +85,78 @@ function decodeBody(raw: Record<string, unknown>): TxBody {
     }));
     return { type: 'key_publish', keyIndex: toBigint(publish['key_index'], 'key_index'), proofs };
   }
+  const freeze = raw['freeze_vote'] as Record<string, unknown> | undefined;
+  if (freeze !== undefined) return { type: 'freeze_vote', nextEpoch: toBigint(freeze['next_epoch'], 'next_epoch') };
+  const transfer = raw['mapping_transfer'] as Record<string, unknown> | undefined;
+  if (transfer !== undefined) return decodeMappingTransfer(transfer);
   throw new TxDecodeError('malformed', 'transaction has no body');
+}
+
+function decodeMappingTransfer(raw: Record<string, unknown>): MappingTransferBody {
+  const chunkCount = indexField(raw['chunk_count'], 'chunk_count');
+  const chunkIndex = uint32Field(raw['chunk_index'], 'chunk_index');
+  if (chunkIndex >= chunkCount) throw new TxDecodeError('malformed', `chunk_index ${chunkIndex} is not below chunk_count ${chunkCount}`);
+  const rawItems = (raw['items'] ?? []) as Record<string, unknown>[];
+  if (rawItems.length > CHUNK_SIZE) throw new TxDecodeError('malformed', `mapping_transfer has ${rawItems.length} items, at most ${CHUNK_SIZE}`);
+  const items: MappingItem[] = rawItems.map((item, i) => {
+    const rawCommitments = (item['commitments'] ?? []) as unknown[];
+    if (rawCommitments.length === 0 || rawCommitments.length > LIMITS.maxNodes) {
+      throw new TxDecodeError('malformed', `items[${i}].commitments has ${rawCommitments.length} entries`);
+    }
+    return {
+      keyIndex: toBigint(item['key_index'], `items[${i}].key_index`),
+      publicKey: pointField(item['public_key'], `items[${i}].public_key`),
+      commitments: rawCommitments.map((c, j) => pointField(c, `items[${i}].commitments[${j}]`)),
+      verifier: stringField(item['verifier'], `items[${i}].verifier`, LIMITS.maxVerifierBytes),
+      verifierId: stringField(item['verifier_id'], `items[${i}].verifier_id`, LIMITS.maxVerifierIdBytes),
+    };
+  });
+  return {
+    type: 'mapping_transfer',
+    chunkIndex,
+    chunkCount,
+    endIndex: toBigint(raw['end_index'], 'end_index'),
+    items,
+    attestations: attestationList(raw['attestations'], LIMITS.maxNodes),
+  };
+}
+
+/** Signatures by node index: at most `max`, indexes >= 1, signatures 64 bytes. */
+/** The dealings of a KeygenPropose or ResharePropose: the same shape, checked the same way. */
+function proposedDealings(type: string, value: unknown): ProposedDealing[] {
+  const rawDealings = (value ?? []) as Record<string, unknown>[];
+  if (rawDealings.length === 0 || rawDealings.length > LIMITS.maxNodes) throw new TxDecodeError('malformed', `${type} has ${rawDealings.length} dealings`);
+  return rawDealings.map((d, i) => {
+    const dealer = indexField(d['dealer'], `dealings[${i}].dealer`);
+    const rawCommitment = (d['commitment'] ?? []) as unknown[];
+    if (rawCommitment.length === 0 || rawCommitment.length > LIMITS.maxNodes * LIMITS.maxNodes) {
+      throw new TxDecodeError('malformed', `dealings[${i}].commitment has ${rawCommitment.length} points`);
+    }
+    const commitment = rawCommitment.map((c, j) => pointField(c, `dealings[${i}].commitment[${j}]`));
+    const rawReadies = (d['readies'] ?? []) as Record<string, unknown>[];
+    if (rawReadies.length > LIMITS.maxNodes) throw new TxDecodeError('malformed', `dealings[${i}] has too many readies`);
+    const readies = rawReadies.map((r, j) => ({
+      nodeIndex: indexField(r['node_index'], `dealings[${i}].readies[${j}].node_index`),
+      signature: fixedBytes(r['signature'], 64, `dealings[${i}].readies[${j}].signature`),
+    }));
+    return { dealer, commitment, readies };
+  });
+}
+
+function attestationList(value: unknown, max: number): KeyAttestation[] {
+  const raw = (value ?? []) as Record<string, unknown>[];
+  if (raw.length > max) throw new TxDecodeError('malformed', 'too many attestations');
+  return raw.map((a, i) => ({
+    nodeIndex: indexField(a['node_index'], `attestations[${i}].node_index`),
+    signature: fixedBytes(a['signature'], 64, `attestations[${i}].signature`),
+  }));
+}
+
+/** A uint32 field, where 0 (absent on the wire) is a valid value. */
+function uint32Field(value: unknown, field: string): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TxDecodeError('malformed', `${field} is not an unsigned integer`);
+  return value;
 }
 
 function indexField(value: unknown, field: string): number {
@@ -187,7 +234,8 @@ export function encodePayload(payload: TxPayload): Uint8Array {
       };
       break;
     case 'keygen_propose':
-      message['keygen_propose'] = {
+    case 'reshare_propose':
+      message[body.type] = {
         key_index: longOf(body.keyIndex),
         dealings: body.dealings.map((d) => ({
           dealer: d.dealer,
@@ -200,6 +248,24 @@ export function encodePayload(payload: TxPayload): Uint8Array {
       message['key_publish'] = {
         key_index: longOf(body.keyIndex),
         proofs: body.proofs.map((p) => ({ node_index: p.nodeIndex, share_public: p.sharePublic, proof: p.proof })),
+      };
+      break;
+    case 'freeze_vote':
+      message['freeze_vote'] = { next_epoch: longOf(body.nextEpoch) };
+      break;
+    case 'mapping_transfer':
+      message['mapping_transfer'] = {
+        chunk_index: body.chunkIndex,
+        chunk_count: body.chunkCount,
+        end_index: longOf(body.endIndex),
+        items: body.items.map((item) => ({
+          key_index: longOf(item.keyIndex),
+          public_key: item.publicKey,
+          commitments: [...item.commitments],
+          verifier: item.verifier,
+          verifier_id: item.verifierId,
+        })),
+        attestations: body.attestations.map((a) => ({ node_index: a.nodeIndex, signature: a.signature })),
       };
       break;
   }

@@ -26,6 +26,9 @@ message TxPayload {
     RegisterKey register_key = 11;
     KeygenPropose keygen_propose = 12;
     KeyPublish key_publish = 13;
+    FreezeVote freeze_vote = 14;
+    MappingTransfer mapping_transfer = 15;
+    ReshareProposal reshare_propose = 16;
   }
 }
 
@@ -55,6 +58,13 @@ message KeygenPropose {
   repeated ProposedDealing dealings = 2;   // at least k+t distinct dealers
 }
 
+// Hand-over: the re-dealings of a transferred key the new committee combines. Exactly k of the
+// previous epoch; each dealer indexes the previous epoch, each ready the current one.
+message ReshareProposal {
+  uint64 key_index = 1;
+  repeated ProposedDealing dealings = 2;
+}
+
 message ProposedDealing {
   uint32 dealer = 1;
   repeated bytes commitment = 2;           // k*k compressed points, row-major: C[j][l] at j*k+l
@@ -76,6 +86,30 @@ message ShareProof {
   uint32 node_index = 1;
   bytes share_public = 2;  // g^{s_i}, 33-byte compressed
   bytes proof = 3;         // 96-byte NIZK (core/crypto/nizk.ts) for (g^{s_i}, D(i)) in shareProofContext
+}
+
+// Epoch hand-off, old chain: a member's vote to freeze this epoch and hand its mapping to next_epoch.
+// k+t distinct votes for the same next epoch freeze it (no new assignments, no new keys).
+message FreezeVote {
+  uint64 next_epoch = 1;  // must be greater than the chain's epoch
+}
+
+// Epoch hand-off, new chain: one chunk of the previous epoch's frozen mapping (core/handoff/mapping.ts).
+message MappingTransfer {
+  uint32 chunk_index = 1;                   // 0-based, below chunk_count
+  uint32 chunk_count = 2;
+  uint64 end_index = 3;                     // the previous epoch's next key index at the freeze
+  repeated MappingItem items = 4;           // at most CHUNK_SIZE, strictly ascending key_index
+  repeated KeyAttestation attestations = 5; // node_index in the PREVIOUS epoch; signatures over
+                                            // "torus/handoff/mapping-chunk/v1" (mappingChunkParts)
+}
+
+message MappingItem {
+  uint64 key_index = 1;
+  bytes public_key = 2;             // 33-byte compressed point
+  repeated bytes commitments = 3;   // the key's D in the previous epoch: k_previous compressed points
+  string verifier = 4;
+  string verifier_id = 5;
 }
 `;
 

@@ -1,4 +1,5 @@
 /** Typed, validated forms of the mapping transactions. Values of these types have passed `decodeSignedTx`. */
+import type { MappingAttestation, MappingItem } from '../handoff/mapping.js';
 
 export const TX_VERSION = 1;
 export const TX_SIGNATURE_TAG = 'torus/mapping/tx/v1';
@@ -54,6 +55,17 @@ export interface KeygenProposeBody {
   readonly dealings: readonly ProposedDealing[];
 }
 
+/**
+ * A hand-off's agreement on which re-dealings of a transferred key the target committee combines: exactly
+ * k_source dealings by distinct source-epoch nodes (`dealer` indexes the source epoch), each with its
+ * k'×k' matrix and k'+t' ready signatures by target-epoch nodes.
+ */
+export interface ReshareProposeBody {
+  readonly type: 'reshare_propose';
+  readonly keyIndex: bigint;
+  readonly dealings: readonly ProposedDealing[];
+}
+
 export interface ShareProof {
   readonly nodeIndex: number;
   /** g^{s_i}, 33-byte compressed, validated. */
@@ -68,7 +80,30 @@ export interface KeyPublishBody {
   readonly proofs: readonly ShareProof[];
 }
 
-export type TxBody = AssignKeyBody | RegisterKeyBody | KeygenProposeBody | KeyPublishBody;
+/**
+ * A member's vote to freeze this epoch and hand its mapping to `nextEpoch`; k+t distinct votes for the same
+ * next epoch freeze it.
+ */
+export interface FreezeVoteBody {
+  readonly type: 'freeze_vote';
+  readonly nextEpoch: bigint;
+}
+
+/**
+ * One chunk of the previous epoch's frozen mapping, attested by at least k_previous of its members
+ * (`attestations[].nodeIndex` indexes the previous epoch; see core/handoff/mapping.ts).
+ */
+export interface MappingTransferBody {
+  readonly type: 'mapping_transfer';
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
+  readonly endIndex: bigint;
+  /** At most CHUNK_SIZE; points validated, strings checked like AssignKey's. */
+  readonly items: readonly MappingItem[];
+  readonly attestations: readonly MappingAttestation[];
+}
+
+export type TxBody = AssignKeyBody | RegisterKeyBody | KeygenProposeBody | KeyPublishBody | FreezeVoteBody | MappingTransferBody | ReshareProposeBody;
 
 export interface TxPayload {
   readonly epoch: bigint;

@@ -26,6 +26,19 @@ export const TxCode = {
   KEY_NOT_DECIDED: 18,
   INVALID_SHARE_PROOF: 19,
   ATTESTED_KEYS_DISABLED: 20,
+  /** The epoch is frozen: no new assignments; the next epoch's nodes take new users. */
+  EPOCH_FROZEN: 21,
+  INVALID_FREEZE_VOTE: 22,
+  DUPLICATE_VOTE: 23,
+  /** The chain is still receiving the previous epoch's mapping and keys. */
+  HANDOFF_IN_PROGRESS: 24,
+  /** A MappingTransfer on a chain whose genesis names no previous epoch. */
+  NO_PREVIOUS_EPOCH: 25,
+  INVALID_MAPPING_CHUNK: 26,
+  DUPLICATE_CHUNK: 27,
+  /** A transferred item's key index or user is already in the mapping. */
+  MAPPING_CONFLICT: 28,
+  KEY_NOT_TRANSFERRED: 29,
 } as const;
 
 export type TxCodeValue = (typeof TxCode)[keyof typeof TxCode];

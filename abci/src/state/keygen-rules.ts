@@ -16,7 +16,7 @@ import { decodeProof, verifyShareKnowledge } from '../../../core/crypto/nizk.js'
 import { interpolateInExponent } from '../../../core/crypto/polynomial.js';
 import { encodePoint, parsePoint, type Point } from '../../../core/crypto/point.js';
 import { commitmentHash, readyParts, READY_TAG, shareProofContext } from '../../../core/keygen/session.js';
-import type { KeygenProposeBody, KeyPublishBody } from '../../../core/tx/types.js';
+import type { KeygenProposeBody, KeyPublishBody, ProposedDealing } from '../../../core/tx/types.js';
 import { TxCode } from './codes.js';
 import type { EpochRecord } from './records.js';
 
@@ -39,34 +39,65 @@ export interface Decision {
 
 export const fail = (code: number, log: string): RuleFailure => ({ code, log });
 
+/** How one proposed dealing is checked: its matrix size, who signs its readies, and what they sign. */
+export interface DealingRules {
+  /** The AVSS threshold of the receiving committee: matrices are k×k. */
+  readonly k: number;
+  /** Ready signers: the receiving committee's members. */
+  readonly readers: ReadonlyMap<number, Uint8Array>;
+  /** Distinct ready signatures a dealing needs (k+t of the receiving committee). */
+  readonly readiesNeeded: number;
+  readonly readyTag: string;
+  /** The parts a ready for `dealer`'s matrix signs. */
+  readyParts(dealer: number, matrix: CommitmentMatrix): Uint8Array[];
+}
+
+/**
+ * A proposed dealing's matrix (exactly k×k valid points) if it carries enough valid ready signatures by
+ * distinct receiving members over that matrix, or why not.
+ */
+export function checkProposedDealing(rules: DealingRules, dealing: ProposedDealing): CommitmentMatrix | RuleFailure {
+  const { k } = rules;
+  if (dealing.commitment.length !== k * k) {
+    return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: commitment has ${dealing.commitment.length} points, expected k*k=${k * k}`);
+  }
+  const points = dealing.commitment.map((bytes) => parsePoint(bytes));
+  const matrix = Array.from({ length: k }, (_, j) => points.slice(j * k, (j + 1) * k));
+  const parts = rules.readyParts(dealing.dealer, matrix);
+  const readers = new Set<number>();
+  for (const ready of dealing.readies) {
+    const key = rules.readers.get(ready.nodeIndex);
+    if (key === undefined) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: ready by non-member ${ready.nodeIndex}`);
+    if (readers.has(ready.nodeIndex)) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: two readies by node ${ready.nodeIndex}`);
+    if (!verifySignature(key, rules.readyTag, parts, ready.signature)) {
+      return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: ready signature by node ${ready.nodeIndex} does not verify`);
+    }
+    readers.add(ready.nodeIndex);
+  }
+  if (readers.size < rules.readiesNeeded) {
+    return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: needs k+t=${rules.readiesNeeded} readies, got ${readers.size}`);
+  }
+  return matrix;
+}
+
 export function checkProposal(ctx: EpochContext, body: KeygenProposeBody): Decision | RuleFailure {
   const { k, t, id: epochId } = ctx.epoch;
   const need = k + t;
   const dealers = body.dealings.map((d) => d.dealer);
   if (new Set(dealers).size !== dealers.length) return fail(TxCode.INVALID_PROPOSAL, 'a dealer appears twice');
   if (dealers.length < need) return fail(TxCode.INVALID_PROPOSAL, `a proposal needs k+t=${need} dealings, got ${dealers.length}`);
+  const rules: DealingRules = {
+    k, readers: ctx.memberKeys, readiesNeeded: need, readyTag: READY_TAG,
+    readyParts: (dealer, matrix) => {
+      const id = { epoch: BigInt(epochId), keyIndex: body.keyIndex, dealer };
+      return readyParts(ctx.chainId, id, commitmentHash(ctx.chainId, id, matrix));
+    },
+  };
   const matrices: CommitmentMatrix[] = [];
   for (const dealing of body.dealings) {
     if (!ctx.memberKeys.has(dealing.dealer)) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer} is not a member`);
-    if (dealing.commitment.length !== k * k) {
-      return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: commitment has ${dealing.commitment.length} points, expected k*k=${k * k}`);
-    }
-    const points = dealing.commitment.map((bytes) => parsePoint(bytes));
-    const matrix = Array.from({ length: k }, (_, j) => points.slice(j * k, (j + 1) * k));
-    const id = { epoch: BigInt(epochId), keyIndex: body.keyIndex, dealer: dealing.dealer };
-    const digest = commitmentHash(ctx.chainId, id, matrix);
-    const parts = readyParts(ctx.chainId, id, digest);
-    const readers = new Set<number>();
-    for (const ready of dealing.readies) {
-      const key = ctx.memberKeys.get(ready.nodeIndex);
-      if (key === undefined) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: ready by non-member ${ready.nodeIndex}`);
-      if (readers.has(ready.nodeIndex)) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: two readies by node ${ready.nodeIndex}`);
-      if (!verifySignature(key, READY_TAG, parts, ready.signature)) {
-        return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: ready signature by node ${ready.nodeIndex} does not verify`);
-      }
-      readers.add(ready.nodeIndex);
-    }
-    if (readers.size < need) return fail(TxCode.INVALID_PROPOSAL, `dealer ${dealing.dealer}: needs k+t=${need} readies, got ${readers.size}`);
+    const matrix = checkProposedDealing(rules, dealing);
+    if (isFailure(matrix)) return matrix;
     matrices.push(matrix);
   }
   let combined: Point[];

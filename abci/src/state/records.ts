@@ -6,10 +6,19 @@
  *   epoch                 {id, n, k, t, members: [{index, address, public_key}]}
  *   params                {key_buffer_target, max_tx_lifetime_blocks, dev_attested_keys}
  *   counters              {next_index, generating, ready, assigned}
- *   key/<index:16 hex>    {index, epoch, status, public_key?, address?, dealers?, commitments?, share_publics?, assigned_to?}
+ *   key/<index:16 hex>    {index, epoch, status, public_key?, address?, dealers?, commitments?, share_publics?,
+ *                          source_commitments?, assigned_to?}
  *   user/<sha256:64 hex>  {verifier, verifier_id, key_indexes}
  *   pubkey/<33B hex>      {key_index}
  *   seen/<sha256:64 hex>  {expires_at_height}   replay protection, pruned after expiry
+ *
+ * Epoch hand-off (only on chains that take part in one):
+ *   handoff_votes         {votes: [{node_index, next_epoch}]}        old chain: the members' freeze votes
+ *   handoff_out           {next_epoch, end_index, frozen_at_height, items, unassigned}   old chain: frozen
+ *   previous_epoch        {chain_id, epoch}                          new chain: from the genesis
+ *   handoff_in            {previous_epoch, chunk_count, end_index, chunks_received, keys_transferred,
+ *                          keys_resharing, complete}                 new chain
+ *   handoff_in_chunk/<index:8 hex>  {keys}                           new chain: an accepted mapping chunk
  */
 import { z } from 'zod';
 import { bytesToHex, utf8 } from '../../../core/encoding/bytes.js';
@@ -54,9 +63,20 @@ export const CountersRecord = z.object({
 }).strict();
 export type CountersRecord = z.infer<typeof CountersRecord>;
 
-/** generating: scheduled for key generation; decided: its set of dealings is agreed; ready: public key fixed. */
-export const KeyStatus = z.enum(['generating', 'decided', 'ready', 'assigned']);
+/**
+ * generating: scheduled for key generation; decided: its set of dealings is agreed; ready: public key fixed;
+ * assigned: a user's key. transferred: an assigned key of the previous epoch taken over by a hand-off, whose
+ * shares this epoch does not hold yet (resharing makes it assigned again).
+ */
+export const KeyStatus = z.enum(['generating', 'decided', 'ready', 'assigned', 'transferred', 'reshare-decided']);
 export type KeyStatus = z.infer<typeof KeyStatus>;
+
+/**
+ * The statuses of a transferred key that this epoch cannot use yet: `transferred` (mapped, waiting for its
+ * re-dealings) and `reshare-decided` (the re-dealings to combine are agreed, the new shares not yet proven).
+ * The hand-off is complete when no key is in one of them.
+ */
+export const AWAITING_RESHARE: ReadonlySet<KeyStatus> = new Set<KeyStatus>(['transferred', 'reshare-decided']);
 
 export const Assignee = z.object({ verifier: z.string(), verifier_id: z.string() }).strict();
 export type Assignee = z.infer<typeof Assignee>;
@@ -77,6 +97,8 @@ export const KeyRecord = z.object({
    * checks each returned share against. Absent for attested (development) keys.
    */
   share_publics: z.array(z.object({ index: z.number().int().positive(), point: hex(33) }).strict()).optional(),
+  /** A transferred key's commitment D in the previous epoch (k_previous points): what resharing starts from. */
+  source_commitments: z.array(hex(33)).optional(),
   assigned_to: Assignee.optional(),
 }).strict();
 export type KeyRecord = z.infer<typeof KeyRecord>;
@@ -94,6 +116,50 @@ export type PubkeyRecord = z.infer<typeof PubkeyRecord>;
 export const SeenRecord = z.object({ expires_at_height: index }).strict();
 export type SeenRecord = z.infer<typeof SeenRecord>;
 
+/** The members' freeze votes, ascending by node index; a member's later vote replaces its earlier one. */
+export const HandoffVotesRecord = z.object({
+  votes: z.array(z.object({ node_index: z.number().int().positive(), next_epoch: z.number().int().positive() }).strict()),
+}).strict();
+export type HandoffVotesRecord = z.infer<typeof HandoffVotesRecord>;
+
+/**
+ * The freeze of this epoch. The frozen mapping is every key below end_index that is assigned; `unassigned`
+ * lists, ascending, the indexes below end_index that are not (generating, decided or ready at the freeze),
+ * so a chunk's key indexes follow without a scan. items = end_index − unassigned.length.
+ */
+export const HandoffOutRecord = z.object({
+  next_epoch: z.number().int().positive(),
+  end_index: index,
+  frozen_at_height: index,
+  items: index,
+  unassigned: z.array(index),
+}).strict();
+export type HandoffOutRecord = z.infer<typeof HandoffOutRecord>;
+
+/** The epoch this chain takes the mapping and keys over from (genesis `previous`). */
+export const PreviousEpochRecord = z.object({ chain_id: z.string().min(1), epoch: EpochRecord }).strict();
+export type PreviousEpochRecord = z.infer<typeof PreviousEpochRecord>;
+
+/**
+ * Progress of taking over the previous epoch's mapping. chunk_count and end_index are fixed by the first
+ * accepted chunk (null before). keys_resharing counts the transferred keys not yet reshared; the chain
+ * leaves its receiving state (complete) once every chunk is in and that count is 0.
+ */
+export const HandoffInRecord = z.object({
+  previous_epoch: z.number().int().positive(),
+  chunk_count: z.number().int().positive().nullable(),
+  end_index: index.nullable(),
+  chunks_received: index,
+  keys_transferred: index,
+  keys_resharing: index,
+  complete: z.boolean(),
+}).strict();
+export type HandoffInRecord = z.infer<typeof HandoffInRecord>;
+
+/** An accepted chunk of the previous epoch's mapping and how many keys it carried. */
+export const HandoffChunkRecord = z.object({ keys: index }).strict();
+export type HandoffChunkRecord = z.infer<typeof HandoffChunkRecord>;
+
 export const KEYS = {
   chain: 'chain',
   epoch: 'epoch',
@@ -103,11 +169,18 @@ export const KEYS = {
   user: (verifier: string, verifierId: string) => `user/${bytesToHex(domainHash('torus/mapping/user/v1', [utf8(verifier), utf8(verifierId)]))}`,
   pubkey: (compressed: Uint8Array) => `pubkey/${bytesToHex(compressed)}`,
   seen: (payloadHash: Uint8Array) => `seen/${bytesToHex(payloadHash)}`,
+  handoffVotes: 'handoff_votes',
+  handoffOut: 'handoff_out',
+  previousEpoch: 'previous_epoch',
+  handoffIn: 'handoff_in',
+  handoffInChunk: (chunkIndex: number) => `handoff_in_chunk/${chunkIndex.toString(16).padStart(8, '0')}`,
 } as const;
 
-export const KEY_PREFIX = { key: 'key/', user: 'user/', pubkey: 'pubkey/', seen: 'seen/' } as const;
+export const KEY_PREFIX = { key: 'key/', user: 'user/', pubkey: 'pubkey/', seen: 'seen/', handoffInChunk: 'handoff_in_chunk/' } as const;
 
-export type StateRecord = ChainRecord | EpochRecord | ParamsRecord | CountersRecord | KeyRecord | UserRecord | PubkeyRecord | SeenRecord;
+export type StateRecord =
+  | ChainRecord | EpochRecord | ParamsRecord | CountersRecord | KeyRecord | UserRecord | PubkeyRecord | SeenRecord
+  | HandoffVotesRecord | HandoffOutRecord | PreviousEpochRecord | HandoffInRecord | HandoffChunkRecord;
 
 /** The schema that a stored key's value must satisfy. */
 export function schemaForKey(key: string): z.ZodType<StateRecord> {
@@ -119,6 +192,11 @@ export function schemaForKey(key: string): z.ZodType<StateRecord> {
   if (key.startsWith(KEY_PREFIX.user)) return UserRecord;
   if (key.startsWith(KEY_PREFIX.pubkey)) return PubkeyRecord;
   if (key.startsWith(KEY_PREFIX.seen)) return SeenRecord;
+  if (key === KEYS.handoffVotes) return HandoffVotesRecord;
+  if (key === KEYS.handoffOut) return HandoffOutRecord;
+  if (key === KEYS.previousEpoch) return PreviousEpochRecord;
+  if (key === KEYS.handoffIn) return HandoffInRecord;
+  if (key.startsWith(KEY_PREFIX.handoffInChunk)) return HandoffChunkRecord;
   throw new Error(`unknown state key ${JSON.stringify(key)}`);
 }
 
