@@ -243,6 +243,22 @@ export function combineColumnZero(matrices: readonly CommitmentMatrix[], thresho
   return normalizePoints(sums);
 }
 
+/**
+ * Σ_d λ_d · C^{(d)}[j][0]: the commitment vector of a weighted combination of share polynomials. Resharing
+ * combines re-dealings with the Lagrange coefficients of their dealers, so the combined polynomial's
+ * constant term is the old secret. Weights are public.
+ */
+export function combineColumnZeroWeighted(matrices: readonly CommitmentMatrix[], weights: readonly bigint[], threshold: number): Point[] {
+  if (!Array.isArray(matrices) || matrices.length === 0) throw new PedersenError('no commitment matrices to combine');
+  if (weights.length !== matrices.length) throw new PedersenError(`${matrices.length} matrices but ${weights.length} weights`);
+  const columns = matrices.map((C) => columnZero(C, threshold));
+  const sums = Array.from({ length: threshold }, (_, j) => msmPublic(columns.map((column) => column[j] as Point), weights));
+  sums.forEach((point, j) => {
+    if (point.is0()) throw new PedersenError(`combined commitment ${j} is the identity`);
+  });
+  return normalizePoints(sums);
+}
+
 function assertCommitmentVector(D: CommitmentVector, threshold: number): CommitmentVector {
   if (!Array.isArray(D) || D.length !== threshold) throw new PedersenError(`commitment vector must have ${threshold} entries`);
   D.forEach((point, j) => {

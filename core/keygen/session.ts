@@ -47,6 +47,45 @@ export function shareProofContext(chainId: string, epoch: bigint, keyIndex: bigi
   return domainMessage(SHARE_PROOF_CONTEXT_TAG, [utf8(chainId), u64be(epoch), u64be(keyIndex), u32be(nodeIndex)]);
 }
 
+/**
+ * A key's resharing from one committee to the next (crypto.md §2.3): every node of the source epoch re-deals
+ * its share of the key as an AVSS over the target epoch, whose nodes combine k_source of the re-dealings.
+ * Both epochs and their thresholds are bound into every commitment hash and ready signature, so a
+ * re-dealing can never pass for a key generation, for another pair of epochs, or for other thresholds
+ * (which must come from the contract and the agreed state, never from messages).
+ */
+export interface ReshareSession {
+  readonly source: EpochBinding;
+  readonly target: EpochBinding;
+}
+
+export interface EpochBinding extends Thresholds {
+  readonly chainId: string;
+  readonly epoch: bigint;
+}
+
+export const RESHARE_READY_TAG = 'torus/reshare/ready/v1';
+const RESHARE_DEALING_CONTEXT_TAG = 'torus/reshare/dealing/v1';
+
+function epochParts(binding: EpochBinding): Uint8Array[] {
+  return [utf8(binding.chainId), u64be(binding.epoch), u32be(binding.n), u32be(binding.k), u32be(binding.t)];
+}
+
+/** The bytes that identify source node `dealer`'s re-dealing of key κ. */
+export function reshareDealingContext(session: ReshareSession, keyIndex: bigint, dealer: number): Uint8Array {
+  return domainMessage(RESHARE_DEALING_CONTEXT_TAG, [...epochParts(session.source), ...epochParts(session.target), u64be(keyIndex), u32be(dealer)]);
+}
+
+/** SHA-256 over the full encoding of a re-dealing's k'×k' commitment matrix, bound to the re-dealing. */
+export function reshareCommitmentHash(session: ReshareSession, keyIndex: bigint, dealer: number, commitment: CommitmentMatrix): Uint8Array {
+  return hashCommitmentMatrix(commitment, reshareDealingContext(session, keyIndex, dealer));
+}
+
+/** What a target node signs (under RESHARE_READY_TAG) when it sends ready for a re-dealing. */
+export function reshareReadyParts(session: ReshareSession, keyIndex: bigint, dealer: number, commitmentDigest: Uint8Array): Uint8Array[] {
+  return [...epochParts(session.source), ...epochParts(session.target), u64be(keyIndex), u32be(dealer), commitmentDigest];
+}
+
 /** The AVSS thresholds of an epoch, derived from (n, k, t) after checking them. */
 export interface KeygenThresholds extends Thresholds {
   /** Echoes needed before a node sends ready: max(ceil((n+t+1)/2), k). */

@@ -255,7 +255,8 @@ export class Cluster {
     }
     for (const tx of out.txs) {
       if (tx.type === 'keygen_propose') this.#onProposal(tx);
-      else this.#onPublication(tx);
+      else if (tx.type === 'key_publish') this.#onPublication(tx);
+      else this.invalidTxs.push(`a key-generation node proposed a hand-over of key ${tx.keyIndex}`);
     }
   }
 

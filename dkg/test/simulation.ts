@@ -11,12 +11,11 @@ import { verifyShare } from '../../core/crypto/pedersen.js';
 import { G, mulSecret, parsePoint, type Point } from '../../core/crypto/point.js';
 import { interpolate } from '../../core/crypto/polynomial.js';
 import { buildSignedTx } from '../../core/tx/build.js';
-import type { KeygenProposeBody, KeyPublishBody } from '../../core/tx/types.js';
 import type { NodeSigner } from '../../core/crypto/signature.js';
 import { MappingStateMachine } from '../../abci/src/state/machine.js';
 import { KEYS, type KeyRecord } from '../../abci/src/state/records.js';
 import { KeygenEngine, type EngineConfig } from '../src/protocol/engine.js';
-import type { EngineEvent, KeygenMessage, Output, Rejection } from '../src/protocol/messages.js';
+import type { EngineEvent, KeygenMessage, KeygenTx, Output, Rejection } from '../src/protocol/messages.js';
 import { MemoryDealingStore } from '../src/protocol/store.js';
 import { combinations, Prng, testSigners } from './harness.js';
 
@@ -68,7 +67,7 @@ interface Frame {
 type Scheduled = { readonly kind: 'frame'; readonly frame: Frame } | { readonly kind: 'resend'; readonly from: number; readonly to: number };
 
 interface PendingTx {
-  readonly body: KeygenProposeBody | KeyPublishBody;
+  readonly body: KeygenTx;
   readonly notBefore: number;
   submittedAt?: number;
 }

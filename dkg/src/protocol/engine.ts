@@ -38,7 +38,7 @@ import {
   assertCommitmentMatrix,
   columnZero,
   combineColumnZero,
-  commitMatrix,
+  combineColumnZeroWeighted,
   commitmentAt,
   encodeCommitmentMatrix,
   verifyPointPair,
@@ -49,27 +49,26 @@ import {
   type RowColumnPolynomials,
 } from '../../../core/crypto/pedersen.js';
 import { encodePoint, parsePoint, Point } from '../../../core/crypto/point.js';
-import {
-  assertBivariate,
-  columnPolynomial,
-  evaluatePolynomial,
-  interpolatePolynomial,
-  randomBivariate,
-  rowPolynomial,
-  type Polynomial,
-} from '../../../core/crypto/polynomial.js';
-import { assertNonZeroScalar, Fn, isScalar, randomScalar } from '../../../core/crypto/scalar.js';
+import { evaluatePolynomial, interpolatePolynomial, lagrangeCoefficients, type Polynomial } from '../../../core/crypto/polynomial.js';
+import { Fn, isScalar } from '../../../core/crypto/scalar.js';
 import { NodeSigner, verifySignature } from '../../../core/crypto/signature.js';
+import { thresholdError } from '../../../core/epoch.js';
 import {
   commitmentHash,
   keygenThresholds,
   READY_TAG,
   readyParts,
+  RESHARE_READY_TAG,
+  reshareCommitmentHash,
+  reshareReadyParts,
   shareProofContext,
   type DealingId,
+  type EpochBinding,
   type KeygenThresholds,
+  type ReshareSession,
 } from '../../../core/keygen/session.js';
-import type { KeygenProposeBody, KeyPublishBody, ProposedDealing, ReadyAttestation, ShareProof } from '../../../core/tx/types.js';
+import type { KeygenProposeBody, KeyPublishBody, ProposedDealing, ReadyAttestation, ReshareProposeBody, ShareProof } from '../../../core/tx/types.js';
+import { sampleDealing, sampleScalar, sendMessages } from './dealing.js';
 import type {
   CommitmentMessage,
   CommitmentRequestMessage,
@@ -117,10 +116,24 @@ export interface EngineConfig {
    * at once with 'unknown-key'.
    */
   readonly earlyMessagesPerPeer?: number;
+  /**
+   * The epoch this one takes over from, when keys are handed over (see `expectReshare`): its nodes deal the
+   * re-dealings of its keys' shares here. Its thresholds and members come from the contract and the agreed
+   * state, never from messages.
+   */
+  readonly source?: SourceEpoch;
 }
 
+export interface SourceEpoch extends EpochBinding {
+  /** Source node index → secp256k1 public key; exactly the indexes 1..n of the source epoch. */
+  readonly members: ReadonlyMap<number, Uint8Array>;
+}
+
+/** How a source-epoch dealer appears as a sender (`from`) in rejections and held messages: negative. */
+export const sourceSender = (dealer: number): number => -dealer;
+
 /** Accepted decision: the decided dealers, or the decided proposal itself (then its matrices are used too). */
-export type Decision = readonly number[] | Pick<KeygenProposeBody, 'keyIndex' | 'dealings'>;
+export type Decision = readonly number[] | Pick<KeygenProposeBody | ReshareProposeBody, 'keyIndex' | 'dealings'>;
 
 export type KeyPhase = 'unknown' | 'active' | 'decided' | 'share-ready' | 'finished' | 'aborted';
 
@@ -186,6 +199,12 @@ interface VerifiedProof {
 
 interface KeyState {
   readonly keyIndex: bigint;
+  /**
+   * Set for a key handed over from the source epoch: the source's combined commitment D_old (k_source
+   * points). Its dealers are the source nodes; re-dealing i counts only if its C_00 is D_old(i), and the
+   * decided k_source re-dealings are combined with their Lagrange coefficients.
+   */
+  reshare?: { readonly sourceCommitments: readonly Point[] };
   dealt: boolean;
   readonly dealings: Map<number, Dealing>;
   readonly completedOrder: number[];
@@ -258,6 +277,20 @@ function validMatrix(C: CommitmentMatrix, k: number): 'ok' | 'bad-dimensions' | 
   return 'ok';
 }
 
+function reshareSession(source: SourceEpoch, target: EpochBinding): ReshareSession {
+  const broken = thresholdError(source);
+  if (broken !== undefined) throw new Error(`invalid source epoch thresholds: ${broken}`);
+  if (typeof source.chainId !== 'string' || source.chainId.length === 0) throw new Error('the source epoch needs its chain id');
+  if (typeof source.epoch !== 'bigint' || source.epoch >= target.epoch) throw new Error(`source epoch ${String(source.epoch)} must precede epoch ${target.epoch}`);
+  if (source.members.size !== source.n) throw new Error(`source members must list exactly n=${source.n} nodes, got ${source.members.size}`);
+  for (let i = 1; i <= source.n; i++) {
+    const key = source.members.get(i);
+    if (key === undefined) throw new Error(`source members has no node ${i}`);
+    parsePublicKey(key);
+  }
+  return { source: { chainId: source.chainId, epoch: source.epoch, n: source.n, k: source.k, t: source.t }, target };
+}
+
 export class KeygenEngine {
   readonly #cfg: EngineConfig;
   readonly #th: KeygenThresholds;
@@ -270,6 +303,7 @@ export class KeygenEngine {
   /** Per peer, messages for keys not known yet (see `earlyMessagesPerPeer`). */
   readonly #early = new Map<number, KeygenMessage[]>();
   #out = new OutputBuilder();
+  readonly #session: ReshareSession | undefined;
 
   constructor(cfg: EngineConfig) {
     this.#th = keygenThresholds({ n: cfg.n, k: cfg.k, t: cfg.t });
@@ -287,6 +321,7 @@ export class KeygenEngine {
     }
     this.#cfg = cfg;
     this.#self = cfg.self;
+    this.#session = cfg.source === undefined ? undefined : reshareSession(cfg.source, { chainId: cfg.chainId, epoch: cfg.epoch, n: cfg.n, k: cfg.k, t: cfg.t });
   }
 
   get thresholds(): KeygenThresholds {
@@ -314,13 +349,38 @@ export class KeygenEngine {
     return this.#run(() => {
       const key = this.#ensureKey(keyIndex);
       // After the decision a new dealing could not be used any more.
-      if (key === undefined || key.dealt || key.aborted !== undefined || key.decided !== undefined) return;
+      // After the decision a new dealing could not be used any more; a handed-over key is dealt by the source.
+      if (key === undefined || key.dealt || key.aborted !== undefined || key.decided !== undefined || key.reshare !== undefined) return;
       this.#deal(key);
+    });
+  }
+
+  /**
+   * Works on the hand-over of key κ from the source epoch, whose combined commitment to the key is
+   * `sourceCommitments` (k_source points, from the agreed mapping state). Idempotent. This node only
+   * receives here: the re-dealings come from the source nodes through `receiveFromSource`.
+   */
+  expectReshare(keyIndex: bigint, sourceCommitments: readonly Point[]): Output {
+    const source = this.#cfg.source;
+    if (source === undefined) throw new Error('this engine has no source epoch to take keys over from');
+    if (sourceCommitments.length !== source.k || sourceCommitments.some((p) => !(p instanceof Point) || p.is0())) {
+      throw new Error(`a source commitment must be k_source=${source.k} points, none the identity`);
+    }
+    return this.#run(() => {
+      if (this.#finished.has(keyIndex) || this.#keys.has(keyIndex)) return;
+      this.#ensureKey(keyIndex, { sourceCommitments: [...sourceCommitments] });
     });
   }
 
   receive(from: number, message: KeygenMessage): Output {
     return this.#run(() => this.#dispatch(from, message));
+  }
+
+  /** Re-dealings (`send` messages) from source-epoch node `dealer`, authenticated as that node by the transport. */
+  receiveFromSource(dealer: number, messages: readonly KeygenMessage[]): Output {
+    return this.#run(() => {
+      for (const message of messages) this.#dispatch(sourceSender(dealer), message);
+    });
   }
 
   /** Several messages from one peer (one transport frame), handled in order, with one combined output. */
@@ -415,13 +475,14 @@ export class KeygenEngine {
     this.#out.events.push(event);
   }
 
-  #ensureKey(keyIndex: bigint): KeyState | undefined {
+  #ensureKey(keyIndex: bigint, reshare?: KeyState['reshare']): KeyState | undefined {
     if (typeof keyIndex !== 'bigint' || keyIndex < 0n || keyIndex > 0xffffffffffffffffn) throw new Error(`bad key index ${String(keyIndex)}`);
     if (this.#finished.has(keyIndex)) return undefined;
     let key = this.#keys.get(keyIndex);
     if (key === undefined) {
       key = {
         keyIndex,
+        ...(reshare !== undefined ? { reshare } : {}),
         dealt: false,
         dealings: new Map(),
         completedOrder: [],
@@ -504,7 +565,10 @@ export class KeygenEngine {
   /** Common admission checks; returns the key state, or undefined after recording the rejection. */
   #admit(from: number, message: KeygenMessage): KeyState | undefined {
     if (message.epoch !== this.#cfg.epoch) return this.#drop(from, message, 'wrong-epoch');
-    if (!this.#cfg.members.has(from)) return this.#drop(from, message, 'not-member');
+    const member = from > 0 ? this.#cfg.members.has(from) : this.#cfg.source?.members.has(-from) === true;
+    if (!member) return this.#drop(from, message, 'not-member');
+    // A source node only deals; everything else comes from members of this epoch.
+    if (from < 0 && message.type !== 'send') return this.#drop(from, message, 'wrong-sender');
     if (typeof message.keyIndex !== 'bigint') return this.#drop(from, message, 'bad-value');
     if (this.#finished.has(message.keyIndex)) return this.#drop(from, message, 'key-finished');
     const key = this.#keys.get(message.keyIndex);
@@ -513,6 +577,7 @@ export class KeygenEngine {
       return this.#drop(from, message, 'unknown-key');
     }
     if (key.aborted !== undefined) return this.#drop(from, message, 'key-aborted');
+    if (from < 0 && key.reshare === undefined) return this.#drop(from, message, 'wrong-sender');
     return key;
   }
 
@@ -524,7 +589,8 @@ export class KeygenEngine {
   /** Dealing admission: the dealer is a member and, after the decision, in the decided set. */
   #admitDealing(from: number, key: KeyState, message: Exclude<KeygenMessage, ShareProofMessage>): Dealing | undefined {
     const dealer = message.dealer;
-    if (!Number.isSafeInteger(dealer) || !this.#cfg.members.has(dealer)) return this.#drop(from, message, 'bad-index');
+    const dealers = key.reshare === undefined ? this.#cfg.members : (this.#cfg.source as SourceEpoch).members;
+    if (!Number.isSafeInteger(dealer) || !dealers.has(dealer)) return this.#drop(from, message, 'bad-index');
     if (key.decidedSet !== undefined && !key.decidedSet.has(dealer)) return this.#drop(from, message, 'not-decided');
     return this.#dealing(key, dealer);
   }
@@ -555,52 +621,61 @@ export class KeygenEngine {
   // ---------------------------------------------------------------------------------------------------------
   // Dealing
 
-  #sample(): bigint {
-    const random = this.#cfg.random;
-    return random === undefined ? randomScalar() : assertNonZeroScalar(random(), 'random scalar');
-  }
-
-  #sampleBivariate(secret: bigint): bigint[][] {
-    const k = this.#th.k;
-    if (this.#cfg.random === undefined) return randomBivariate(secret, k);
-    const F: bigint[][] = [];
-    for (let j = 0; j < k; j++) {
-      const row: bigint[] = [];
-      for (let l = 0; l < k; l++) row.push(j === 0 && l === 0 ? secret : this.#sample());
-      F.push(row);
-    }
-    return F;
-  }
-
   #deal(key: KeyState): void {
-    const { epoch, store } = this.#cfg;
+    const { epoch, store, random } = this.#cfg;
     const k = this.#th.k;
     let stored = store.loadDealing(epoch, key.keyIndex);
     if (stored === undefined) {
-      const F = this.#sampleBivariate(this.#sample());
-      const Fprime = this.#sampleBivariate(this.#sample());
+      stored = sampleDealing(sampleScalar(random), sampleScalar(random), k, random);
       // Durable before anything derived from it leaves the node.
-      store.saveDealing(epoch, key.keyIndex, { F, Fprime });
-      stored = { F, Fprime };
+      store.saveDealing(epoch, key.keyIndex, stored);
     }
-    const { F, Fprime } = stored;
-    assertBivariate(F, k, 'stored F');
-    assertBivariate(Fprime, k, "stored F'");
-    const C = commitMatrix(F, Fprime, k);
     key.dealt = true;
-    for (let j = 1; j <= this.#th.n; j++) {
-      this.#emit(j, {
-        type: 'send',
-        epoch,
-        keyIndex: key.keyIndex,
-        dealer: this.#self,
-        commitment: C,
-        a: rowPolynomial(F, j),
-        aPrime: rowPolynomial(Fprime, j),
-        b: columnPolynomial(F, j),
-        bPrime: columnPolynomial(Fprime, j),
-      });
-    }
+    for (const { to, message } of sendMessages(stored, k, this.#th.n, { epoch, keyIndex: key.keyIndex, dealer: this.#self })) this.#emit(to, message);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // What binds a dealing: key generation or a re-dealing
+
+  #hashOf(key: KeyState, dealing: Dealing, C: CommitmentMatrix): Uint8Array {
+    return key.reshare === undefined
+      ? commitmentHash(this.#cfg.chainId, dealing.id, C)
+      : reshareCommitmentHash(this.#session as ReshareSession, key.keyIndex, dealing.id.dealer, C);
+  }
+
+  #readySigned(key: KeyState, dealing: Dealing, hash: Uint8Array): { tag: string; parts: Uint8Array[] } {
+    return key.reshare === undefined
+      ? { tag: READY_TAG, parts: readyParts(this.#cfg.chainId, dealing.id, hash) }
+      : { tag: RESHARE_READY_TAG, parts: reshareReadyParts(this.#session as ReshareSession, key.keyIndex, dealing.id.dealer, hash) };
+  }
+
+  /** A re-dealing must deal the dealer's real share: C_00 = g^{s_i} h^{s'_i} = D_old(i). */
+  #constantTermOk(key: KeyState, dealer: number, C: CommitmentMatrix): boolean {
+    if (key.reshare === undefined) return true;
+    const source = this.#cfg.source as SourceEpoch;
+    return (C[0]?.[0] as Point).equals(commitmentAt(key.reshare.sourceCommitments, source.k, dealer));
+  }
+
+  /** Dealings a proposal or decision must list: k+t or more for key generation, exactly k_source for a hand-over. */
+  #decisionSizeOk(key: KeyState, dealers: readonly number[]): boolean {
+    if (key.reshare === undefined) return dealers.length >= this.#th.proposal && dealers.every((d) => this.#cfg.members.has(d));
+    const source = this.#cfg.source as SourceEpoch;
+    return dealers.length === source.k && dealers.every((d) => source.members.has(d));
+  }
+
+  /**
+   * The decided dealings' combined column-0 commitment D and the weight of each dealing's share in this
+   * node's final share (dealers ascending): 1 each for key generation (the shares add up), the Lagrange
+   * coefficients at 0 of the dealers for a hand-over (the combination's constant term is the old secret,
+   * which the check against D_old(0) confirms).
+   */
+  #combination(key: KeyState, dealers: readonly number[], matrices: readonly CommitmentMatrix[]): { D: Point[]; weights: bigint[] } {
+    const k = this.#th.k;
+    if (key.reshare === undefined) return { D: combineColumnZero(matrices, k), weights: dealers.map(() => 1n) };
+    const weights = lagrangeCoefficients(dealers);
+    const D = combineColumnZeroWeighted(matrices, weights, k);
+    if (!(D[0] as Point).equals(key.reshare.sourceCommitments[0] as Point)) throw new Error('the combined re-dealings do not commit to the old secret (E_0 != D_0)');
+    return { D, weights };
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -609,7 +684,7 @@ export class KeygenEngine {
   #onSend(from: number, key: KeyState, message: SendMessage): void {
     const dealing = this.#admitDealing(from, key, message);
     if (dealing === undefined) return;
-    if (from !== message.dealer) return this.#reject(from, message, 'not-dealer');
+    if (from !== (key.reshare === undefined ? message.dealer : sourceSender(message.dealer))) return this.#reject(from, message, 'not-dealer');
     if (dealing.sendSeen) return this.#reject(from, message, 'duplicate');
     dealing.sendSeen = true;
     // A node that already sent ready still echoes: other honest nodes may need its echo for their quorum.
@@ -621,7 +696,8 @@ export class KeygenEngine {
       const check = validPolynomial(poly, k);
       if (check !== 'ok') return this.#reject(from, message, check);
     }
-    const hash = commitmentHash(this.#cfg.chainId, dealing.id, message.commitment);
+    if (!this.#constantTermOk(key, dealing.id.dealer, message.commitment)) return this.#reject(from, message, 'wrong-constant-term');
+    const hash = this.#hashOf(key, dealing, message.commitment);
     const bucket = this.#bucket(dealing, hash);
     const polys: RowColumnPolynomials = { a: message.a, aPrime: message.aPrime, b: message.b, bPrime: message.bPrime };
     // The matrix is authenticated by its hash, so it is worth keeping even when the polynomials are bad.
@@ -681,8 +757,8 @@ export class KeygenEngine {
     if (!validHash(message.commitmentHash) || !validPair(message.pair)) return this.#reject(from, message, 'bad-value');
     const signature = message.signature;
     if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) return this.#reject(from, message, 'bad-signature');
-    const parts = readyParts(this.#cfg.chainId, dealing.id, message.commitmentHash);
-    if (!verifySignature(this.#cfg.members.get(from) as Uint8Array, READY_TAG, parts, signature)) {
+    const { tag, parts } = this.#readySigned(key, dealing, message.commitmentHash);
+    if (!verifySignature(this.#cfg.members.get(from) as Uint8Array, tag, parts, signature)) {
       return this.#reject(from, message, 'bad-signature');
     }
     const bucket = this.#bucket(dealing, message.commitmentHash);
@@ -767,9 +843,11 @@ export class KeygenEngine {
     if (outstanding.length === 0) return this.#reject(from, message, asked.length > 0 ? 'late' : 'unsolicited');
     const matrix = validMatrix(message.commitment, this.#th.k);
     if (matrix !== 'ok') return this.#reject(from, message, matrix);
-    const hashHex = bytesToHex(commitmentHash(this.#cfg.chainId, dealing.id, message.commitment));
+    const hashHex = bytesToHex(this.#hashOf(key, dealing, message.commitment));
     const bucket = outstanding.find((b) => b.hashHex === hashHex);
     if (bucket === undefined) return this.#reject(from, message, 'commitment-mismatch');
+    // Echoed and readied by others, but not the dealer's real share: never let it complete here.
+    if (!this.#constantTermOk(key, dealing.id.dealer, message.commitment)) return this.#reject(from, message, 'wrong-constant-term');
     bucket.commitment = message.commitment;
     this.#flushPending(key, dealing, bucket);
   }
@@ -850,7 +928,8 @@ export class KeygenEngine {
     }
     if (earlier === undefined) store.saveReady(epoch, key.keyIndex, dealing.id.dealer, bucket.hash);
     dealing.readySent = bucket;
-    const signature = this.#cfg.signer.sign(READY_TAG, readyParts(this.#cfg.chainId, dealing.id, bucket.hash));
+    const { tag, parts } = this.#readySigned(key, dealing, bucket.hash);
+    const signature = this.#cfg.signer.sign(tag, parts);
     for (let j = 1; j <= this.#th.n; j++) {
       this.#emit(j, {
         type: 'ready',
@@ -899,15 +978,17 @@ export class KeygenEngine {
   }
 
   #maybePropose(key: KeyState): void {
-    if (key.proposed || key.decided !== undefined || key.keyReady || key.completedOrder.length < this.#th.proposal) return;
+    // Any k_source re-dealings determine the old secret; key generation takes every dealing completed by then.
+    const needed = key.reshare === undefined ? this.#th.proposal : (this.#cfg.source as SourceEpoch).k;
+    if (key.proposed || key.decided !== undefined || key.keyReady || key.completedOrder.length < needed) return;
     key.proposed = true;
-    const dealers = [...key.completedOrder].sort((a, b) => a - b);
+    const chosen = key.reshare === undefined ? key.completedOrder : key.completedOrder.slice(0, needed);
+    const dealers = [...chosen].sort((a, b) => a - b);
     const dealings: ProposedDealing[] = dealers.map((dealer) => {
       const completed = (key.dealings.get(dealer) as Dealing).completed as Completed;
       return { dealer, commitment: encodeCommitmentMatrix(completed.commitment).flat(), readies: completed.readies };
     });
-    const body: KeygenProposeBody = { type: 'keygen_propose', keyIndex: key.keyIndex, dealings };
-    this.#out.txs.push(body);
+    this.#out.txs.push({ type: key.reshare === undefined ? 'keygen_propose' : 'reshare_propose', keyIndex: key.keyIndex, dealings });
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -915,11 +996,11 @@ export class KeygenEngine {
 
   #decide(key: KeyState, decision: Decision): void {
     const k = this.#th.k;
-    const proposal = Array.isArray(decision) ? undefined : (decision as Pick<KeygenProposeBody, 'keyIndex' | 'dealings'>);
+    const proposal = Array.isArray(decision) ? undefined : (decision as Pick<KeygenProposeBody | ReshareProposeBody, 'keyIndex' | 'dealings'>);
     const dealers = proposal === undefined ? [...(decision as readonly number[])] : proposal.dealings.map((d) => d.dealer);
     if (proposal !== undefined && proposal.keyIndex !== key.keyIndex) return this.#abort(key, 'decision is for another key index');
     const set = new Set(dealers);
-    if (set.size !== dealers.length || dealers.length < this.#th.proposal || dealers.some((d) => !this.#cfg.members.has(d))) {
+    if (set.size !== dealers.length || !this.#decisionSizeOk(key, dealers)) {
       return this.#abort(key, `decision lists an invalid dealer set [${dealers.join(',')}]`);
     }
     const sorted = [...dealers].sort((a, b) => a - b);
@@ -937,7 +1018,8 @@ export class KeygenEngine {
         } catch {
           return this.#abort(key, `decided commitment of dealer ${d.dealer} is malformed`);
         }
-        const bucket = this.#bucket(dealing, commitmentHash(this.#cfg.chainId, dealing.id, C));
+        if (!this.#constantTermOk(key, d.dealer, C)) return this.#abort(key, `decided re-dealing of dealer ${d.dealer} does not deal its share`);
+        const bucket = this.#bucket(dealing, this.#hashOf(key, dealing, C));
         if (dealing.completed !== undefined && dealing.completed.bucket !== bucket) {
           return this.#abort(key, `dealing ${d.dealer} completed here with a commitment other than the decided one`);
         }
@@ -946,7 +1028,7 @@ export class KeygenEngine {
         installs.push({ dealing, bucket, C });
       }
       try {
-        key.D = combineColumnZero(sorted.map((dealer) => byDealer.get(dealer) as CommitmentMatrix), k);
+        key.D = this.#combination(key, sorted, sorted.map((dealer) => byDealer.get(dealer) as CommitmentMatrix)).D;
       } catch (err) {
         return this.#abort(key, `decided commitments do not combine: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -990,19 +1072,20 @@ export class KeygenEngine {
       completed.push(c);
     }
     const k = this.#th.k;
+    let combination: { D: Point[]; weights: bigint[] };
+    try {
+      combination = this.#combination(key, decided, completed.map((c) => c.commitment));
+    } catch (err) {
+      return this.#abort(key, `completed commitments do not combine: ${err instanceof Error ? err.message : String(err)}`);
+    }
     let s = 0n;
     let sPrime = 0n;
-    for (const c of completed) {
-      s = Fn.add(s, c.share);
-      sPrime = Fn.add(sPrime, c.blinding);
-    }
-    if (key.D === undefined) {
-      try {
-        key.D = combineColumnZero(completed.map((c) => c.commitment), k);
-      } catch (err) {
-        return this.#abort(key, `completed commitments do not combine: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    completed.forEach((c, i) => {
+      const weight = combination.weights[i] as bigint;
+      s = Fn.add(s, Fn.mul(weight, c.share));
+      sPrime = Fn.add(sPrime, Fn.mul(weight, c.blinding));
+    });
+    key.D ??= combination.D;
     const D = key.D;
     if (!verifyShare(D, k, this.#self, s, sPrime)) {
       return this.#abort(key, 'the summed share does not match the combined commitment (bug)');

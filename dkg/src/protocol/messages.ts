@@ -10,7 +10,7 @@ import type { CommitmentMatrix, PointPair } from '../../../core/crypto/pedersen.
 import type { Point } from '../../../core/crypto/point.js';
 import type { Polynomial } from '../../../core/crypto/polynomial.js';
 import type { ShareKnowledgeProof } from '../../../core/crypto/nizk.js';
-import type { KeygenProposeBody, KeyPublishBody } from '../../../core/tx/types.js';
+import type { KeygenProposeBody, KeyPublishBody, ReshareProposeBody } from '../../../core/tx/types.js';
 
 /** Dealer d → node i: the commitment matrix and i's row a = F(i,y), column b = F(x,i) and their F' twins. */
 export interface SendMessage {
@@ -104,6 +104,8 @@ export type RejectReason =
   | 'bad-signature'
   | 'bad-proof'
   | 'commitment-mismatch'
+  /** A re-dealing whose C_00 is not the dealer's committed old share: it does not re-deal the real share. */
+  | 'wrong-constant-term'
   | 'unsolicited'
   | 'unknown-commitment'
   | 'key-aborted'
@@ -115,6 +117,7 @@ export type RejectReason =
 export const BENIGN_REASONS: ReadonlySet<RejectReason> = new Set<RejectReason>(['key-finished', 'late', 'not-decided']);
 
 export interface Rejection {
+  /** The sender: a member's index, or minus a source-epoch dealer's index (a hand-over's re-dealing). */
   readonly from: number;
   readonly type: MessageType;
   readonly keyIndex: bigint;
@@ -141,7 +144,7 @@ export interface Outgoing {
   readonly messages: readonly KeygenMessage[];
 }
 
-export type KeygenTx = KeygenProposeBody | KeyPublishBody;
+export type KeygenTx = KeygenProposeBody | ReshareProposeBody | KeyPublishBody;
 
 export interface Output {
   /** Grouped per destination, sorted by node index; never contains this node (its own messages are handled inside). */
