@@ -7,6 +7,26 @@ import { readJsonFile } from '../../core/json-file.js';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** Another epoch's committee, as the contract lists it: what a hand-over needs to reach and check it. */
+export const CommitteeSchema = z.object({
+  /** Its CometBFT chain id (network-plan.ts chainIdFor). */
+  chain_id: z.string().min(1),
+  epoch: z.number().int().positive(),
+  n: z.number().int().positive(),
+  k: z.number().int().positive(),
+  t: z.number().int().nonnegative(),
+  members: z.array(z.object({
+    index: z.number().int().positive(),
+    /** secp256k1 public key, hex (33 or 65 bytes). */
+    public_key: z.string().regex(/^(0x)?[0-9a-fA-F]{66}([0-9a-fA-F]{64})?$/),
+    /** Its key-generation libp2p address. */
+    address: z.string().regex(/^\/(ip4|ip6|dns4|dns6)\/[^/]+\/tcp\/\d{1,5}$/),
+    /** Its retrieval server's JSON-RPC URL. */
+    jsonrpc: z.url(),
+  }).strict()).min(1),
+}).strict();
+export type Committee = z.infer<typeof CommitteeSchema>;
+
 export const KeygenConfigSchema = z.object({
   /** JSON file {"secret_key": hex}: the node's secp256k1 (Ethereum) key, also its libp2p identity. */
   node_key_file: z.string().min(1),
@@ -29,6 +49,10 @@ export const KeygenConfigSchema = z.object({
   /** Delay between the rotating submitters of a key's transactions (see KeygenWorker). */
   tx_stagger_ms: z.number().int().min(0).max(60_000).default(2000),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** This epoch takes the keys of `source` over (its chain's genesis names the same previous epoch). */
+  source: CommitteeSchema.optional(),
+  /** This epoch hands its keys over to `target` (the next epoch, once all its nodes are listed). */
+  target: CommitteeSchema.optional(),
 }).strict();
 
 /** The file's settings with every path resolved and defaulted. */

@@ -7,6 +7,8 @@
  *   dealing/<epoch>/<key>          {F, Fprime} as hex scalars   (secret: the dealer's polynomials)
  *   ready/<epoch>/<key>/<dealer>   commitment hash hex          (what this node sent ready for)
  *   share/<epoch>/<key>            {s, sPrime, D, dealers}      (secret: this node's share of the key)
+ *   handoff/<epoch>                {next_epoch}                 (the epoch's keys were handed over; its
+ *                                                                shares and re-dealings are deleted)
  */
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
@@ -18,12 +20,15 @@ const pad = (value: bigint | number, width: number) => value.toString(16).padSta
 const dealingKey = (epoch: bigint, keyIndex: bigint) => `dealing/${pad(epoch, 16)}/${pad(keyIndex, 16)}`;
 const readyKey = (epoch: bigint, keyIndex: bigint, dealer: number) => `ready/${pad(epoch, 16)}/${pad(keyIndex, 16)}/${pad(dealer, 8)}`;
 const shareKey = (epoch: bigint, keyIndex: bigint) => `share/${pad(epoch, 16)}/${pad(keyIndex, 16)}`;
+const handoffKey = (epoch: bigint) => `handoff/${pad(epoch, 16)}`;
 const scalarHex = (value: bigint) => pad(value, 64);
 
 export class LevelDealingStore implements DealingStore {
   readonly #db: Level<string, string>;
   readonly #memory = new MemoryDealingStore();
-  #pending: Array<{ type: 'put'; key: string; value: string }> = [];
+  #pending: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = [];
+  /** Epoch → the epoch its keys were handed over to. */
+  readonly #handedOver = new Map<bigint, bigint>();
 
   private constructor(db: Level<string, string>) {
     this.#db = db;
@@ -41,6 +46,10 @@ export class LevelDealingStore implements DealingStore {
   #restore(key: string, value: string): void {
     const [kind, epochHex, keyHex, dealerHex] = key.split('/');
     const epoch = BigInt(`0x${epochHex}`);
+    if (kind === 'handoff') {
+      this.#handedOver.set(epoch, BigInt((JSON.parse(value) as { next_epoch: number }).next_epoch));
+      return;
+    }
     const keyIndex = BigInt(`0x${keyHex}`);
     if (kind === 'dealing') {
       const parsed = JSON.parse(value) as { F: string[][]; Fprime: string[][] };
@@ -89,6 +98,30 @@ export class LevelDealingStore implements DealingStore {
   /** This node's share of a key, once derived. */
   share(epoch: bigint, keyIndex: bigint): StoredShare | undefined {
     return this.#memory.share(epoch, keyIndex);
+  }
+
+  /** The epoch that `epoch`'s keys were handed over to, once they were. */
+  handedOverTo(epoch: bigint): bigint | undefined {
+    return this.#handedOver.get(epoch);
+  }
+
+  /**
+   * The next committee holds every key of `epoch` now: deletes this node's shares, dealings and readies of
+   * `epoch` and its re-dealings for `nextEpoch` (whose constant terms are the old shares), and records the
+   * hand-over, all in one batch at the next flush. Old and new shares must never coexist (crypto.md §5 #11).
+   */
+  markHandedOver(epoch: bigint, nextEpoch: bigint): void {
+    const pad16 = (key: string) => {
+      const [e, k, d] = key.split('/');
+      return d === undefined ? `${pad(BigInt(e as string), 16)}/${pad(BigInt(k as string), 16)}` : `${pad(BigInt(e as string), 16)}/${pad(BigInt(k as string), 16)}/${pad(Number(d), 8)}`;
+    };
+    const old = this.#memory.forgetEpoch(epoch);
+    const redealings = this.#memory.forgetEpoch(nextEpoch).dealings;
+    for (const key of [...old.dealings, ...redealings]) this.#pending.push({ type: 'del', key: `dealing/${pad16(key)}` });
+    for (const key of old.readies) this.#pending.push({ type: 'del', key: `ready/${pad16(key)}` });
+    for (const key of old.shares) this.#pending.push({ type: 'del', key: `share/${pad16(key)}` });
+    this.#pending.push({ type: 'put', key: handoffKey(epoch), value: JSON.stringify({ next_epoch: Number(nextEpoch) }) });
+    this.#handedOver.set(epoch, nextEpoch);
   }
 
   /** True when writes are waiting for `flush`. */

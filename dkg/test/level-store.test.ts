@@ -38,3 +38,36 @@ test('dealings, readies and shares survive a reopen; only flushed writes are wri
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a hand-over deletes the epoch\'s shares, dealings, readies and re-dealings for good, and is remembered', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'dkg-store-'));
+  const dir = path.join(root, 'keygen');
+  try {
+    const store = await LevelDealingStore.open(dir);
+    const dealing = { F: [[1n, 2n], [3n, 4n]], Fprime: [[5n, 6n], [7n, 8n]] };
+    for (const keyIndex of [0n, 1n, 300n]) {
+      store.saveDealing(1n, keyIndex, dealing);
+      store.saveReady(1n, keyIndex, 2, new Uint8Array(32).fill(1));
+      store.saveShare(1n, keyIndex, { s: 11n, sPrime: 12n, D: [G, H], dealers: [1, 2, 4] });
+      store.saveDealing(2n, keyIndex, dealing); // the re-dealing for epoch 2
+    }
+    store.saveShare(3n, 0n, { s: 13n, sPrime: 14n, D: [G, H], dealers: [1, 2, 3] });
+    await store.flush();
+    assert.equal(store.handedOverTo(1n), undefined);
+    store.markHandedOver(1n, 2n);
+    await store.close();
+
+    const reopened = await LevelDealingStore.open(dir);
+    assert.equal(reopened.handedOverTo(1n), 2n);
+    for (const keyIndex of [0n, 1n, 300n]) {
+      assert.equal(reopened.share(1n, keyIndex), undefined);
+      assert.equal(reopened.loadDealing(1n, keyIndex), undefined);
+      assert.equal(reopened.loadReady(1n, keyIndex, 2), undefined);
+      assert.equal(reopened.loadDealing(2n, keyIndex), undefined, 'the re-dealing held the old share as its constant term');
+    }
+    assert.equal(reopened.share(3n, 0n)?.s, 13n, 'other epochs are untouched');
+    await reopened.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

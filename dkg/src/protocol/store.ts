@@ -70,4 +70,15 @@ export class MemoryDealingStore implements DealingStore {
   share(epoch: bigint, keyIndex: bigint): StoredShare | undefined {
     return this.shares.get(MemoryDealingStore.key(epoch, keyIndex));
   }
+
+  /** Removes every record whose key starts with `epoch/`; returns the removed keys by kind. */
+  forgetEpoch(epoch: bigint): { dealings: string[]; readies: string[]; shares: string[] } {
+    const prefix = `${epoch}/`;
+    const take = (map: Map<string, unknown>) => {
+      const keys = [...map.keys()].filter((key) => key.startsWith(prefix));
+      for (const key of keys) map.delete(key);
+      return keys;
+    };
+    return { dealings: take(this.dealings), readies: take(this.readies), shares: take(this.shares) };
+  }
 }
