@@ -6,6 +6,9 @@
  *
  *   GET /v1/share/<epoch>/<key_index>   ->  200 {"epoch", "key_index", "share": "<64 hex>"}
  *                                            404 {"error": "..."} when this node has no share of the key
+ *                                            410 {"error": "...", "handed_over_to": <next epoch>} when the epoch's
+ *                                                keys were handed over to the next committee (the shares are
+ *                                                deleted; the key is served by the nodes of that epoch now)
  *   GET /v1/health                       ->  200 {"ok": true} (the retrieval server's health includes it)
  *
  * There is no way to list shares, and nothing is written through it.
@@ -28,3 +31,17 @@ export const ShareAnswer = z.object({
 export type ShareAnswer = z.infer<typeof ShareAnswer>;
 
 export const ShareError = z.object({ error: z.string() }).strict();
+
+/** HTTP status of a share request for an epoch whose keys were handed over (and deleted here). */
+export const HANDED_OVER_STATUS = 410;
+
+export const ShareHandedOver = z.object({ error: z.string(), handed_over_to: z.number().int().positive() }).strict();
+export type ShareHandedOver = z.infer<typeof ShareHandedOver>;
+
+/**
+ * The one wording of a hand-over, used by torus-dkg's 410 answer and by the retrieval server's error: it is
+ * a fact of committed state, so every old node says the same and a wallet sees one reason, not five.
+ */
+export function handedOverMessage(epoch: bigint | number, nextEpoch: bigint | number): string {
+  return `epoch ${epoch} has handed its keys over to epoch ${nextEpoch}; ask the nodes of epoch ${nextEpoch}`;
+}

@@ -5,12 +5,16 @@
  */
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { HEALTH_PATH, SHARE_PATH, type ShareAnswer } from '../../core/keygen/share-api.js';
+import {
+  HANDED_OVER_STATUS, HEALTH_PATH, SHARE_PATH, handedOverMessage, type ShareAnswer, type ShareHandedOver,
+} from '../../core/keygen/share-api.js';
 import type { Logger } from '../../core/log.js';
 import type { StoredShare } from './protocol/store.js';
 
 export interface ShareReader {
   share(epoch: bigint, keyIndex: bigint): StoredShare | undefined;
+  /** The epoch that `epoch`'s keys were handed over to (its shares are deleted), or undefined. */
+  handedOverTo(epoch: bigint): bigint | undefined;
 }
 
 export class ShareService {
@@ -39,6 +43,14 @@ export class ShareService {
       }
       const epoch = Number(match[1]);
       const keyIndex = Number(match[2]);
+      // Checked first: after a hand-over "no share" would read like a fault of this node, while the key is
+      // alive and served by the next committee. The caller learns where to go instead.
+      const nextEpoch = epoch > 0 ? shares.handedOverTo(BigInt(epoch)) : undefined;
+      if (nextEpoch !== undefined) {
+        const gone: ShareHandedOver = { error: handedOverMessage(epoch, nextEpoch), handed_over_to: Number(nextEpoch) };
+        reply(HANDED_OVER_STATUS, gone);
+        return;
+      }
       const stored = epoch > 0 ? shares.share(BigInt(epoch), BigInt(keyIndex)) : undefined;
       if (stored === undefined) {
         reply(404, { error: `this node has no share of key ${keyIndex} in epoch ${epoch}` });

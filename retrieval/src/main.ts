@@ -22,6 +22,7 @@ import { membersOf, type RetrievalContext } from './context.js';
 import { JsonRpcDispatcher } from './jsonrpc.js';
 import { MappingClient } from './mapping.js';
 import { commitRevealMethods } from './methods/commit-reveal.js';
+import { handoffMethods } from './methods/handoff.js';
 import { resolverMethods } from './methods/resolver.js';
 import { createRetrievalApp } from './server.js';
 import { SocketShareSource } from './share-source.js';
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     limits: { signatureWindowSeconds: config.signature_window_seconds, clockSkewSeconds: config.clock_skew_seconds, commitmentTtlSeconds: config.commitment_ttl_seconds, assignmentWaitMs: config.assignment_wait_ms },
     now: () => Math.floor(Date.now() / 1000),
   };
-  const dispatcher = new JsonRpcDispatcher({ ...resolverMethods(ctx), ...commitRevealMethods(ctx) }, {
+  const dispatcher = new JsonRpcDispatcher({ ...resolverMethods(ctx), ...commitRevealMethods(ctx), ...handoffMethods(ctx) }, {
     maxBatch: config.max_batch,
     onInternalError: (method, err) => log.error({ method, err }, 'request failed inside the node'),
   });

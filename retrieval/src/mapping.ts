@@ -1,6 +1,7 @@
 /**
  * What the retrieval server needs from its node's mapping state, read and written through its own CometBFT:
- * the epoch, a user's keys, a key by public key, and AssignKey transactions signed with the node key.
+ * the epoch, a user's keys, a key by public key, the epoch hand-off (the frozen mapping's chunks, the
+ * progress of taking over the previous epoch), and AssignKey transactions signed with the node key.
  * Everything read here was committed by BFT consensus. A user's keys are cached once seen: the state machine
  * never changes or removes an assignment within an epoch (a repeated AssignKey returns the same key), so a
  * cached answer cannot go stale, and a login then needs no round trip through CometBFT. Unassigned answers
@@ -9,6 +10,7 @@
 import { z } from 'zod';
 import { abciQuery, broadcastTxCommit, status } from '../../core/comet/rpc.js';
 import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
+import { CHUNK_SIZE, MappingItemJson } from '../../core/handoff/mapping.js';
 import { QueryCode } from '../../abci/src/state/codes.js';
 
 const hex33 = z.string().regex(/^[0-9a-f]{66}$/);
@@ -31,6 +33,45 @@ export const KeyView = z.object({
   assigned_to: z.object({ verifier: z.string(), verifier_id: z.string() }).optional(),
 });
 export type KeyView = z.infer<typeof KeyView>;
+
+const count = z.number().int().nonnegative();
+const epochId = z.number().int().positive();
+
+/** A chunk of this chain's frozen mapping (`/handoff/out/chunk`). Items stay as JSON: they are signed as sent. */
+export const FrozenChunk = z.object({
+  chain_id: z.string().min(1),
+  epoch: epochId,
+  next_epoch: epochId,
+  chunk: count,
+  chunks: z.number().int().positive(),
+  end_index: count,
+  items: z.array(MappingItemJson).max(CHUNK_SIZE),
+});
+export type FrozenChunk = z.infer<typeof FrozenChunk>;
+
+/** `/handoff/out`: the freeze votes so far, or the frozen mapping's size. */
+const HandoffOut = z.discriminatedUnion('frozen', [
+  z.object({ frozen: z.literal(false), votes: z.array(z.object({ node_index: z.number().int().positive(), next_epoch: epochId })) }),
+  z.object({ frozen: z.literal(true), next_epoch: epochId, end_index: count, items: count, chunks: z.number().int().positive() }),
+]);
+
+/** `/handoff/in`: how far this chain has taken over the previous epoch. */
+export const HandoffIn = z.object({
+  previous_epoch: epochId,
+  chunks_received: count,
+  chunk_count: z.number().int().positive().nullable(),
+  end_index: count.nullable(),
+  keys_transferred: count,
+  keys_resharing: count,
+  complete: z.boolean(),
+});
+export type HandoffIn = z.infer<typeof HandoffIn>;
+
+/** A frozen chunk, or why there is none. */
+export type FrozenChunkLookup =
+  | { readonly kind: 'chunk'; readonly chunk: FrozenChunk }
+  | { readonly kind: 'not-frozen'; readonly votes: number }
+  | { readonly kind: 'no-such-chunk'; readonly chunks: number };
 
 export class MappingError extends Error {
   override name = 'MappingError';
@@ -60,7 +101,9 @@ export class MappingClient {
     if (answer.code === QueryCode.NOT_FOUND) return undefined;
     if (answer.code !== 0) throw new MappingError(`lookup failed: ${answer.log}`);
     const keys = UserKeys.parse(answer.value).keys;
-    if (keys.length > 0) {
+    // A key taken over from the previous epoch is listed before its new shares are proven (no share_publics
+    // yet); its record changes once more, so only finished keys are cached.
+    if (keys.length > 0 && keys.every((key) => key.share_publics !== undefined)) {
       if (this.#userKeys.size >= USER_CACHE_ENTRIES) this.#userKeys.delete(this.#userKeys.keys().next().value as string);
       this.#userKeys.set(cacheKey, keys);
     }
@@ -88,6 +131,31 @@ export class MappingClient {
     if (answer.code === QueryCode.NOT_FOUND) return undefined;
     if (answer.code !== 0) throw new MappingError(`lookup failed: ${answer.log}`);
     return KeyView.parse(answer.value);
+  }
+
+  /**
+   * Chunk `chunk` of this chain's frozen mapping. `/handoff/out` is asked first: its answer tells "not frozen"
+   * from "no such chunk" (the chunk query answers both as not found), and a freeze is final, so the chunk
+   * asked next exists.
+   */
+  async frozenChunk(chunk: number): Promise<FrozenChunkLookup> {
+    const out = HandoffOut.parse(this.#ok(await abciQuery(this.rpcUrl, '/handoff/out'), 'reading the freeze'));
+    if (!out.frozen) return { kind: 'not-frozen', votes: out.votes.length };
+    if (chunk >= out.chunks) return { kind: 'no-such-chunk', chunks: out.chunks };
+    const answer = await abciQuery(this.rpcUrl, '/handoff/out/chunk', { chunk });
+    return { kind: 'chunk', chunk: FrozenChunk.parse(this.#ok(answer, `reading frozen chunk ${chunk}`)) };
+  }
+
+  /** This chain's progress in taking over the previous epoch, or undefined when its genesis names none. */
+  async handoffIn(): Promise<HandoffIn | undefined> {
+    const answer = await abciQuery(this.rpcUrl, '/handoff/in');
+    if (answer.code === QueryCode.NOT_FOUND) return undefined;
+    return HandoffIn.parse(this.#ok(answer, 'reading the hand-off progress'));
+  }
+
+  #ok(answer: { code: number; log: string; value: unknown }, what: string): unknown {
+    if (answer.code !== QueryCode.OK) throw new MappingError(`${what} failed: ${answer.log}`);
+    return answer.value;
   }
 
   /** Submits AssignKey and waits for its commit. The state machine makes a repeat return the same key. */

@@ -3,14 +3,27 @@
  * (core/keygen/share-api.ts). One kept-alive connection pool; every answer is validated before use.
  */
 import { Agent, request } from 'node:http';
-import { HEALTH_PATH, ShareAnswer, ShareError, sharePath } from '../../core/keygen/share-api.js';
+import {
+  HANDED_OVER_STATUS, HEALTH_PATH, ShareAnswer, ShareError, ShareHandedOver, handedOverMessage, sharePath,
+} from '../../core/keygen/share-api.js';
 
 export class ShareUnavailableError extends Error {
   override name = 'ShareUnavailableError';
 }
 
+/** The epoch's keys were handed over to `nextEpoch`: this node deleted its shares; the new nodes serve the key. */
+export class ShareHandedOverError extends ShareUnavailableError {
+  override name = 'ShareHandedOverError';
+  constructor(readonly epoch: number, readonly nextEpoch: number) {
+    super(handedOverMessage(epoch, nextEpoch));
+  }
+}
+
 export interface ShareSource {
-  /** This node's share of the key, or a ShareUnavailableError saying why not. */
+  /**
+   * This node's share of the key, or a ShareUnavailableError saying why not (a ShareHandedOverError when the
+   * epoch's keys went to the next committee).
+   */
   share(epoch: number, keyIndex: number): Promise<bigint>;
 }
 
@@ -35,6 +48,11 @@ export class SocketShareSource implements ShareSource {
       const parsed = ShareAnswer.safeParse(body);
       if (parsed.success && parsed.data.epoch === epoch && parsed.data.key_index === keyIndex) return BigInt(`0x${parsed.data.share}`);
       throw new ShareUnavailableError('the key-generation process sent a malformed share answer');
+    }
+    if (status === HANDED_OVER_STATUS) {
+      const gone = ShareHandedOver.safeParse(body);
+      if (gone.success && gone.data.handed_over_to > epoch) throw new ShareHandedOverError(epoch, gone.data.handed_over_to);
+      throw new ShareUnavailableError('the key-generation process sent a malformed hand-over answer');
     }
     const error = ShareError.safeParse(body);
     throw new ShareUnavailableError(error.success ? error.data.error : `the key-generation process answered HTTP ${status}`);

@@ -206,6 +206,14 @@ describe('login on a 5-node network', { timeout: 600_000 }, () => {
     assert.ok(answer.result, JSON.stringify(answer.error));
   });
 
+  it('hand-off methods on a chain that is neither frozen nor taking over an epoch say so', async () => {
+    const { k, t } = env.net.layout;
+    const endpoint = env.net.node(3).endpoint;
+    expectError(await rpc(endpoint, 'HandoffMappingChunk', { chunk: 0 }), new RegExp(`epoch 1 is not frozen yet: FreezeVotes by k\\+t = ${k + t} members .*\\(0 recorded\\)`), 'before any freeze');
+    expectError(await rpc(endpoint, 'HandoffMappingChunk', { chunk: -1 }), /Invalid params/, 'a negative chunk');
+    expectError(await rpc(endpoint, 'HandoffStatus', {}), /epoch 1 takes over from no previous epoch/, 'a chain without a previous epoch');
+  });
+
   it('a token is single-use: replays, added whitespace and a node restart do not help', async () => {
     const email = newEmail();
     await client.assign(DEV_VERIFIER, email);

@@ -25,7 +25,7 @@ import { encrypt } from '../../../core/crypto/ecies.js';
 import { define, inputError, internalError } from '../jsonrpc.js';
 import type { Member, RetrievalContext } from '../context.js';
 import type { UserKey } from '../mapping.js';
-import { ShareUnavailableError } from '../share-source.js';
+import { ShareHandedOverError, ShareUnavailableError } from '../share-source.js';
 import { TokenRejectedError } from '../verifiers/types.js';
 import { bigHex, legacyPoint } from './format.js';
 import { HexCoordinate, VerifierId, VerifierName } from './params.js';
@@ -242,6 +242,9 @@ async function encryptedShare(ctx: RetrievalContext, key: UserKey, recipient: Ui
   try {
     share = await ctx.shares.share(key.epoch, key.key_index);
   } catch (err) {
+    // The hand-over text is the same at every old node (a fact of committed state), so the wallet sees one
+    // reason naming where the key lives now, not a per-node failure.
+    if (err instanceof ShareHandedOverError) throw internalError(err.message);
     if (err instanceof ShareUnavailableError) throw internalError(`this node cannot serve key ${key.key_index}: ${err.message}`);
     throw err;
   }

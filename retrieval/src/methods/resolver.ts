@@ -21,8 +21,11 @@ export const VERIFIER_NOT_SUPPORTED = 'Verifier not supported';
 /** Legacy "Input Error" spelling for the unassigned case: clients compare the whole error object. */
 const notAssigned = () => new RpcError(ErrorCode.INVALID_PARAMS, 'Input Error', NOT_ASSIGNED);
 
+/** What the resolver's methods use of the node: its verifiers, its mapping state and its transaction identity. */
+export type ResolverContext = Pick<RetrievalContext, 'verifiers' | 'mapping' | 'tx'>;
+
 /** The named verifier, after the legacy node's input checks. */
-export function checkVerifier(ctx: RetrievalContext, verifier: string, verifierId: string): IdTokenVerifier {
+export function checkVerifier(ctx: Pick<RetrievalContext, 'verifiers'>, verifier: string, verifierId: string): IdTokenVerifier {
   if (verifierId.length === 0) throw inputError('VerifierID is empty');
   const found = ctx.verifiers.get(verifier);
   if (found === undefined) throw inputError(VERIFIER_NOT_SUPPORTED);
@@ -38,7 +41,7 @@ function lookupResult(keys: readonly UserKey[]) {
   };
 }
 
-export function resolverMethods(ctx: RetrievalContext) {
+export function resolverMethods(ctx: ResolverContext) {
   return {
     VerifierLookupRequest: define({
       params: VerifierParams,
@@ -61,6 +64,9 @@ export function resolverMethods(ctx: RetrievalContext) {
           throw internalError(`key assignment error: ${cause instanceof Error ? cause.message : String(cause)}`);
         }
         if (outcome.code === TxCode.BUFFER_EMPTY) throw internalError('key assignment error: no key is ready yet; try again in a few seconds');
+        // A frozen epoch (or a chain still taking one over) refuses new users; the chain's log names the epoch
+        // to ask instead, and it is the same at every node, so it goes to the wallet exactly as committed.
+        if (outcome.code === TxCode.EPOCH_FROZEN || outcome.code === TxCode.HANDOFF_IN_PROGRESS) throw internalError(outcome.log);
         if (outcome.code !== TxCode.OK) throw internalError(`key assignment error: ${outcome.log}`);
         const keys = await ctx.mapping.keysOf(verifier, verifierId);
         if (keys === undefined || keys.length === 0) throw internalError('key assignment error: the committed assignment is not visible yet');
