@@ -5,7 +5,7 @@
  *   torus [--network FILE] [--json] [--timeout MS] lookup <verifier> <verifierId>
  *   torus [...] assign <verifier> <verifierId>
  *   torus [...] login --verifier V (--token T | --dev-email E) [--verifier-id ID] [--show-private-key]
- *   torus node start|key --config FILE;  torus contract deploy;  torus epoch create|set-current;  torus whitelist add
+ *   torus node start|key --config FILE;  torus contract deploy;  torus epoch create|status|set-current;  torus whitelist add
  *   (the operator commands, node/src/cli-commands.ts);  torus testnet up|status|down (testnet/src/commands.ts)
  *
  * The network file defaults to $TORUS_NETWORK, else .testnet/client.json in the working directory.

@@ -485,6 +485,16 @@ export class NodeListContract {
     return this.#write('updateEpochLinks', [epochArg(epoch), epochArg(prevEpoch, 'prevEpoch'), epochArg(nextEpoch, 'nextEpoch')]);
   }
 
+  /**
+   * Makes `next` the next epoch of `epoch`, keeping `epoch`'s previous epoch: updateEpochLinks sets both links
+   * at once, so the current one is read first. `epoch` must exist (EpochNotFound otherwise).
+   */
+  async linkNextEpoch(epoch: EpochId, next: EpochId): Promise<WriteResult> {
+    const info = await this.getEpochInfo(epoch);
+    if (info === null) throw new NodeListError(`NodeList.linkNextEpoch: epoch ${epochArg(epoch)} does not exist`, 'linkNextEpoch');
+    return this.updateEpochLinks(epoch, info.prevEpoch, next);
+  }
+
   updateWhitelist(epoch: EpochId, node: string, allowed: boolean): Promise<WriteResult> {
     return this.#write('updateWhitelist', [epochArg(epoch), addressArg(node, 'node'), allowed]);
   }

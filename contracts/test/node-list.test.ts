@@ -122,6 +122,23 @@ test('updateEpochLinks changes the links of an existing epoch only, with an even
   await refused(() => chain.contract.updateEpochLinks(7, 1, 0), 'EpochNotFound');
 });
 
+test('createEpoch with a previous epoch, then linkNextEpoch: both links, the previous epoch keeping its own', async () => {
+  const c = chain.contract;
+  await c.createEpoch({ epoch: 20, n: 3, k: 2, t: 0 });
+  await c.createEpoch({ epoch: 21, n: 3, k: 2, t: 0, prevEpoch: 20 });
+  const { receipt } = await c.linkNextEpoch(20, 21);
+  const event = only(parseNodeListEvents(receipt), 'EpochLinksUpdated');
+  assert.deepEqual({ epoch: event.epoch, prevEpoch: event.prevEpoch, nextEpoch: event.nextEpoch }, { epoch: 20, prevEpoch: 0, nextEpoch: 21 });
+  await c.createEpoch({ epoch: 22, n: 3, k: 2, t: 0, prevEpoch: 21 });
+  await c.linkNextEpoch(21, 22);
+  const links = await Promise.all([20, 21, 22].map(async (id) => {
+    const info = await c.getEpochInfo(id);
+    return [id, info?.prevEpoch, info?.nextEpoch];
+  }));
+  assert.deepEqual(links, [[20, 0, 21], [21, 20, 22], [22, 21, 0]]);
+  await assert.rejects(c.linkNextEpoch(23, 24), (error: unknown) => error instanceof NodeListError && /epoch 23 does not exist/.test(error.message));
+});
+
 test('the whitelist is per epoch and emits WhitelistUpdated', async () => {
   for (const n of [...createdOrder, extra]) {
     const { receipt } = await chain.contract.updateWhitelist(1, n.address, true);

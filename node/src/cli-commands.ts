@@ -1,8 +1,8 @@
 /**
  * The `torus` commands for operators: `node start` / `node key` for a node, the contract owner's
- * `contract deploy`, `epoch create`, `epoch set-current` and `whitelist add`, and `network export` (the client
- * network file of an epoch, from the contract). Each admin command prints what it
- * did and the transaction hash. Chain, contract and admin key come from options or the environment
+ * `contract deploy`, `epoch create`, `epoch set-current` and `whitelist add`, and the read-only `epoch status`
+ * and `network export` (the client network file of an epoch, from the contract). Each admin command prints
+ * what it did and the transaction hash. Chain, contract and admin key come from options or the environment
  * (TORUS_ETH_RPC, TORUS_CONTRACT, TORUS_ADMIN_KEY as hex, or TORUS_ADMIN_KEY_FILE as {"secret_key"}).
  */
 import { writeFileSync } from 'node:fs';
@@ -46,8 +46,17 @@ function chainOptions(command: Command): Command {
     .option('--admin-key-file <file>', 'the contract owner\'s key file {"secret_key"} (default: $TORUS_ADMIN_KEY_FILE, or $TORUS_ADMIN_KEY as hex)');
 }
 
+function contractOption(command: Command): Command {
+  return command.option('--contract <address>', 'NodeList contract address (default: $TORUS_CONTRACT)');
+}
+
 function withContract(command: Command): Command {
-  return chainOptions(command).option('--contract <address>', 'NodeList contract address (default: $TORUS_CONTRACT)');
+  return contractOption(chainOptions(command));
+}
+
+/** Options of a command that only reads the contract (no admin key). */
+function readingContract(command: Command): Command {
+  return contractOption(command.option('--eth-rpc <url>', 'Ethereum JSON-RPC URL (default: $TORUS_ETH_RPC)'));
 }
 
 export function registerOperatorCommands(program: Command, io: CommandIo): void {
@@ -56,15 +65,22 @@ export function registerOperatorCommands(program: Command, io: CommandIo): void 
     if (resolved === undefined || resolved === '') throw new Error(`${what} is needed: pass it as an option or set ${env}`);
     return resolved;
   };
+  const chainProvider = (options: ChainOptions) => providerFor(setting(options.ethRpc, 'TORUS_ETH_RPC', '--eth-rpc'));
+  const contractAddress = (options: ChainOptions) => getAddress(setting(options.contract, 'TORUS_CONTRACT', '--contract'));
   const admin = (options: ChainOptions) => {
-    const provider = providerFor(setting(options.ethRpc, 'TORUS_ETH_RPC', '--eth-rpc'));
+    const provider = chainProvider(options);
     const keyFile = options.adminKeyFile ?? io.env['TORUS_ADMIN_KEY_FILE'];
     const secret = keyFile !== undefined ? readNodeKey(keyFile) : parseSecretKey(setting(undefined, 'TORUS_ADMIN_KEY', 'the admin key (--admin-key-file)'));
     return { provider, wallet: walletFor(bytesToHex(secret), provider) };
   };
+  /** The contract for reads only: no admin key needed. */
+  const readerOf = (options: ChainOptions) => {
+    const provider = chainProvider(options);
+    return { provider, contract: new NodeListContract(contractAddress(options), provider) };
+  };
   const contractOf = (options: ChainOptions) => {
     const { provider, wallet } = admin(options);
-    return { provider, wallet, contract: new NodeListContract(getAddress(setting(options.contract, 'TORUS_CONTRACT', '--contract')), wallet) };
+    return { provider, wallet, contract: new NodeListContract(contractAddress(options), wallet) };
   };
   const report = (command: Command, fields: Record<string, unknown>, lines: string[]) => (io.json(command) ? io.printJson(fields) : io.print(lines));
 
@@ -110,20 +126,60 @@ export function registerOperatorCommands(program: Command, io: CommandIo): void 
     });
 
   const epoch = program.command('epoch').description('epochs in the NodeList contract');
-  withContract(epoch.command('create').description('create an epoch (n nodes, thresholds k and t)'))
+  withContract(epoch.command('create').description("create an epoch (n nodes, thresholds k and t); with --prev, also make it the previous epoch's next epoch"))
     .requiredOption('--epoch <id>', 'epoch number (1, 2, ...)', positiveInt('--epoch'))
     .requiredOption('--n <n>', 'number of nodes', positiveInt('--n'))
     .requiredOption('--k <k>', 'reconstruction threshold, floor(n/2)+1', positiveInt('--k'))
     .requiredOption('--t <t>', 'key-generation fault tolerance, t < n/4', positiveInt('--t'))
-    .option('--prev <epoch>', 'previous epoch (0: none)', positiveInt('--prev'), 0)
+    .option('--prev <epoch>', 'previous epoch, whose keys the new epoch takes over; its next epoch is set to this one (0: none)', positiveInt('--prev'), 0)
     .option('--next <epoch>', 'next epoch (0: none)', positiveInt('--next'), 0)
     .action(async (options: ChainOptions & { epoch: number; n: number; k: number; t: number; prev: number; next: number }, command: Command) => {
       const problem = thresholdError(options);
       if (problem !== undefined) throw new Error(`refusing to create an epoch nodes could not run: ${problem}`);
+      const { epoch: id, prev } = options;
+      // torus-abci takes a hand-over only from an earlier epoch; a later one could never hand its keys over.
+      if (prev !== 0 && prev >= id) throw new Error(`refusing --prev ${prev} for epoch ${id}: an epoch takes keys over only from an earlier epoch`);
       const { contract: c } = contractOf(options);
-      const { hash } = await c.createEpoch({ epoch: options.epoch, n: options.n, k: options.k, t: options.t, prevEpoch: options.prev, nextEpoch: options.next });
-      report(command, { epoch: options.epoch, n: options.n, k: options.k, t: options.t, transaction: hash },
-        [`created epoch ${options.epoch} (n=${options.n}, k=${options.k}, t=${options.t}, prev ${options.prev}, next ${options.next})`, `transaction  ${hash}`]);
+      if (prev !== 0) {
+        // Checked before anything is sent, so that a refusal leaves no half-linked epoch behind.
+        const previous = await c.getEpochInfo(prev);
+        if (previous === null) throw new Error(`--prev ${prev}: epoch ${prev} does not exist in the contract ${c.address}`);
+        if (previous.nextEpoch !== 0 && previous.nextEpoch !== id) {
+          throw new Error(`--prev ${prev}: epoch ${prev} already hands its keys over to epoch ${previous.nextEpoch}; refusing to redirect it to epoch ${id}`);
+        }
+      }
+      const { hash } = await c.createEpoch({ epoch: id, n: options.n, k: options.k, t: options.t, prevEpoch: prev, nextEpoch: options.next });
+      let link: string | undefined;
+      if (prev !== 0) {
+        try {
+          link = (await c.linkNextEpoch(prev, id)).hash;
+        } catch (error) {
+          throw new Error(`created epoch ${id} (transaction ${hash}), but setting epoch ${prev}'s next epoch to ${id} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+      }
+      report(command, { epoch: id, n: options.n, k: options.k, t: options.t, prev_epoch: prev, next_epoch: options.next, transaction: hash, ...(link !== undefined ? { prev_link_transaction: link } : {}) },
+        [`created epoch ${id} (n=${options.n}, k=${options.k}, t=${options.t}, prev ${prev}, next ${options.next})`, `transaction  ${hash}`,
+          ...(link !== undefined ? [`epoch ${prev}'s next epoch is now ${id}`, `transaction  ${link}`] : [])]);
+    });
+  readingContract(epoch.command('status').description("an epoch's parameters, links and listed nodes, read from the contract"))
+    .requiredOption('--epoch <id>', 'epoch number', positiveInt('--epoch'))
+    .action(async (options: ChainOptions & { epoch: number }, command: Command) => {
+      const { contract: c } = readerOf(options);
+      const info = await c.getEpochInfo(options.epoch);
+      if (info === null) throw new Error(`epoch ${options.epoch} does not exist in the contract ${c.address}`);
+      const current = await c.currentEpoch();
+      const nodes = [];
+      for (const [i, address] of info.nodeList.entries()) {
+        nodes.push({ position: i + 1, address, declared_ip: (await c.getNodeDetailsForEpoch(info.id, address))?.declaredIp ?? null });
+      }
+      const link = (id: number) => (id === 0 ? 'none' : String(id));
+      const missing = info.n - info.nodeList.length;
+      report(command, { epoch: info.id, n: info.n, k: info.k, t: info.t, prev_epoch: info.prevEpoch, next_epoch: info.nextEpoch, current: current === info.id, listed: nodes.length, nodes }, [
+        `epoch ${info.id}: n=${info.n}, k=${info.k}, t=${info.t}${current === info.id ? ' (the current epoch)' : ''}`,
+        `previous epoch ${link(info.prevEpoch)}, next epoch ${link(info.nextEpoch)}`,
+        `${nodes.length} of ${info.n} nodes listed${missing > 0 ? ` (${missing} missing)` : ''}`,
+        ...nodes.map((node) => `  ${node.position}  ${node.address}  ${node.declared_ip ?? '(no details)'}`),
+      ]);
     });
   withContract(epoch.command('set-current').description('make an epoch the current one (what clients read)'))
     .requiredOption('--epoch <id>', 'epoch number', positiveInt('--epoch'))
@@ -138,8 +194,7 @@ export function registerOperatorCommands(program: Command, io: CommandIo): void 
     .option('--epoch <id>', 'epoch number (default: the current epoch)', positiveInt('--epoch'))
     .option('--out <file>', 'write it to this file instead of printing it')
     .action(async (options: ChainOptions & { epoch?: number; out?: string }) => {
-      const provider = providerFor(setting(options.ethRpc, 'TORUS_ETH_RPC', '--eth-rpc'));
-      const c = new NodeListContract(getAddress(setting(options.contract, 'TORUS_CONTRACT', '--contract')), provider);
+      const { provider, contract: c } = readerOf(options);
       const epochId = options.epoch ?? await c.currentEpoch();
       const file = await clientNetworkFromContract(c, provider, epochId);
       if (options.out === undefined) io.printJson(file);

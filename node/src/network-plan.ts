@@ -5,7 +5,8 @@
  *   chain id      torus-<ethereum chain id>-<first 8 hex of the contract address>-e<epoch>
  *   validators    the members' own secp256k1 keys (registered as pubKx/pubKy), in position order, power 1
  *   genesis time  the timestamp of the block that created the epoch
- *   app state     the epoch (n, k, t, members by position = share index) and the fixed genesis parameters
+ *   app state     the epoch (n, k, t, members by position = share index), the fixed genesis parameters and,
+ *                 when the epoch has a previous epoch on chain, that epoch (`previous`: its chain id and members)
  * A registration that cannot be used (wrong position, key not matching the address, malformed addresses) is
  * an error naming the node: a network built around it could not work.
  */
@@ -13,7 +14,8 @@ import { buildGenesis, secp256k1Validator } from '../../core/comet/genesis.js';
 import { bytesToHex, hexToBytes } from '../../core/encoding/bytes.js';
 import { checksumAddress, compressPublicKey, ethereumAddress, parseAddress } from '../../core/crypto/keys.js';
 import { thresholdError } from '../../core/epoch.js';
-import type { EpochOnChain, NodeDetailsOnChain } from './registry.js';
+import type { Committee } from '../../dkg/src/config.js';
+import type { EpochOnChain, EpochRegistrations, NodeDetailsOnChain } from './registry.js';
 
 export class NetworkPlanError extends Error {
   override name = 'NetworkPlanError';
@@ -34,6 +36,8 @@ export interface NetworkPlan {
   readonly chainId: string;
   readonly genesis: Record<string, unknown>;
   readonly members: readonly PlannedMember[];
+  /** The previous epoch's committee (dkg.json `source`), when the epoch takes over from one. */
+  readonly source?: Committee;
 }
 
 export interface GenesisParams {
@@ -49,22 +53,20 @@ export function chainIdFor(ethChainId: bigint, contract: string, epoch: number):
   return `torus-${ethChainId}-${contract.slice(2, 10).toLowerCase()}-e${epoch}`;
 }
 
-export function planNetwork(input: {
-  ethChainId: bigint;
-  contract: string;
-  epoch: EpochOnChain;
-  details: ReadonlyMap<string, NodeDetailsOnChain>;
-  params: GenesisParams;
-}): NetworkPlan {
-  const { epoch } = input;
+/**
+ * The members of an epoch from its on-chain registrations, in position order (= share index). Both the
+ * node's own epoch and the previous epoch go through here, so a registration that one would refuse cannot
+ * slip in through the other.
+ */
+export function plannedMembers(epoch: EpochOnChain, details: ReadonlyMap<string, NodeDetailsOnChain>): PlannedMember[] {
   const problem = thresholdError(epoch);
   if (problem !== undefined) throw new NetworkPlanError(`epoch ${epoch.id} has unusable thresholds: ${problem}`);
   if (epoch.nodeList.length !== epoch.n) throw new NetworkPlanError(`epoch ${epoch.id} lists ${epoch.nodeList.length} of ${epoch.n} nodes`);
-  const members = epoch.nodeList.map((address, i): PlannedMember => {
+  return epoch.nodeList.map((address, i): PlannedMember => {
     const index = i + 1;
-    const d = input.details.get(address);
-    const who = `node ${index} (${address})`;
-    if (d === undefined) throw new NetworkPlanError(`${who} has no details in epoch ${epoch.id}`);
+    const d = details.get(address);
+    const who = `node ${index} (${address}) of epoch ${epoch.id}`;
+    if (d === undefined) throw new NetworkPlanError(`${who} has no details`);
     if (d.position !== index) throw new NetworkPlanError(`${who} has position ${d.position}, expected ${index}`);
     let publicKey: Uint8Array;
     try {
@@ -81,6 +83,39 @@ export function planNetwork(input: {
     if (!DECLARED_IP.test(d.declaredIp)) throw new NetworkPlanError(`${who}: declaredIp ${JSON.stringify(d.declaredIp)} is not host[:port]`);
     return { index, address, publicKey: bytesToHex(publicKey), cometPeer: d.tmP2PListenAddress, keygenAddress: d.p2pListenAddress, declaredIp: d.declaredIp };
   });
+}
+
+/** An epoch as the genesis app_state names it (abci/src/state/genesis.ts): for `epoch` and `previous.epoch` alike. */
+function genesisEpoch(epoch: EpochOnChain, members: readonly PlannedMember[]) {
+  return { id: epoch.id, n: epoch.n, k: epoch.k, t: epoch.t, members: members.map((m) => ({ index: m.index, public_key: m.publicKey })) };
+}
+
+/**
+ * Another epoch's committee as torus-dkg needs it for a hand-over (dkg/src/config.ts CommitteeSchema): its
+ * chain id, thresholds, and each member's key, key-generation address and JSON-RPC URL.
+ */
+export function committeeOf(ethChainId: bigint, contract: string, epoch: EpochOnChain, members: readonly PlannedMember[]): Committee {
+  return {
+    chain_id: chainIdFor(ethChainId, contract, epoch.id),
+    epoch: epoch.id, n: epoch.n, k: epoch.k, t: epoch.t,
+    members: members.map((m) => ({ index: m.index, public_key: m.publicKey, address: m.keygenAddress, jsonrpc: jsonRpcUrl(m.declaredIp) })),
+  };
+}
+
+export function planNetwork(input: EpochRegistrations & {
+  ethChainId: bigint;
+  contract: string;
+  /** Required when the epoch names a previous epoch (prevEpoch != 0): its genesis names that epoch too. */
+  previous?: EpochRegistrations;
+  params: GenesisParams;
+}): NetworkPlan {
+  const { epoch } = input;
+  const members = plannedMembers(epoch, input.details);
+  const previous = input.previous === undefined ? undefined : planPrevious(input.ethChainId, input.contract, epoch, input.previous);
+  if (previous === undefined && epoch.prevEpoch !== 0) {
+    // Planning without it would give a genesis without `previous`, and another chain than the nodes that read it.
+    throw new NetworkPlanError(`epoch ${epoch.id} names epoch ${epoch.prevEpoch} as its previous epoch, so the plan needs that epoch's registrations`);
+  }
   const chainId = chainIdFor(input.ethChainId, input.contract, epoch.id);
   const genesis = buildGenesis({
     chainId,
@@ -88,13 +123,27 @@ export function planNetwork(input: {
     validators: members.map((m) => secp256k1Validator(compressPublicKey(hexToBytes(m.publicKey)), `node${m.index}`)),
     pubKeyTypes: ['secp256k1'],
     appState: {
-      epoch: { id: epoch.id, n: epoch.n, k: epoch.k, t: epoch.t, members: members.map((m) => ({ index: m.index, public_key: m.publicKey })) },
+      epoch: genesisEpoch(epoch, members),
+      ...(previous !== undefined ? { previous: previous.genesis } : {}),
       key_buffer_target: input.params.keyBufferTarget,
       max_tx_lifetime_blocks: input.params.maxTxLifetimeBlocks,
       dev_attested_keys: false,
     },
   });
-  return { chainId, genesis, members };
+  return { chainId, genesis, members, ...(previous !== undefined ? { source: previous.source } : {}) };
+}
+
+/** The previous epoch's part of a plan: `previous` in the genesis, and `source` for torus-dkg. */
+function planPrevious(ethChainId: bigint, contract: string, epoch: EpochOnChain, previous: EpochRegistrations) {
+  const prev = previous.epoch;
+  if (prev.id !== epoch.prevEpoch) throw new NetworkPlanError(`epoch ${epoch.id} names epoch ${epoch.prevEpoch} as its previous epoch, not epoch ${prev.id}`);
+  // torus-abci refuses the same at InitChain; refusing here says so before any process starts.
+  if (prev.id >= epoch.id) throw new NetworkPlanError(`previous epoch ${prev.id} of epoch ${epoch.id} must come before it`);
+  const members = plannedMembers(prev, previous.details);
+  return {
+    genesis: { chain_id: chainIdFor(ethChainId, contract, prev.id), epoch: genesisEpoch(prev, members) },
+    source: committeeOf(ethChainId, contract, prev, members),
+  };
 }
 
 /** The JSON-RPC URL of a declared host:port: plain HTTP on loopback only, HTTPS everywhere else. */

@@ -21,3 +21,19 @@ export interface NodeRegistry {
   /** Registers the calling node; resolves with the transaction hash once mined. */
   listNode(epoch: number, registration: Registration): Promise<string>;
 }
+
+/** An epoch as read from the contract: its info and the details of every listed node. */
+export interface EpochRegistrations {
+  readonly epoch: EpochOnChain;
+  readonly details: ReadonlyMap<string, NodeDetailsOnChain>;
+}
+
+/** Reads the details of every node `epoch` lists (a listed node without details is left out; planning names it). */
+export async function readRegistrations(registry: NodeRegistry, epoch: EpochOnChain): Promise<EpochRegistrations> {
+  const details = new Map<string, NodeDetailsOnChain>();
+  for (const node of epoch.nodeList) {
+    const d = await registry.details(epoch.id, node);
+    if (d !== undefined) details.set(node, d);
+  }
+  return { epoch, details };
+}

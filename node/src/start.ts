@@ -8,7 +8,10 @@
  *   3. wait until all n nodes of the epoch are listed, showing who is missing;
  *   4. derive the network from the contract (network-plan.ts): the same genesis at every node, the peers,
  *      the key-generation addresses; write the CometBFT, torus-abci, torus-dkg and torus-retrieval settings;
- *   5. start the four processes under supervision, and keep watching the epoch's neighbours on chain.
+ *      an epoch with a previous epoch also waits until that one is full: its genesis and torus-dkg's `source`
+ *      name it;
+ *   5. start the four processes under supervision, and watch for the next epoch: once it is full, torus-dkg
+ *      gets it as `target` (next-epoch.ts) and hands this epoch's keys over to it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,9 +25,11 @@ import { bytesToBigint } from '../../core/encoding/bytes.js';
 import type { Logger } from '../../core/log.js';
 import { loadOrCreateNodeKey } from '../../core/node-key.js';
 import { ManagedProcess } from '../../core/process.js';
+import type { Committee } from '../../dkg/src/config.js';
 import type { NodeConfig } from './config.js';
 import { planNetwork, type NetworkPlan } from './network-plan.js';
-import type { EpochOnChain, NodeDetailsOnChain, NodeRegistry, Registration } from './registry.js';
+import { NextEpochWatcher } from './next-epoch.js';
+import { readRegistrations, type EpochOnChain, type EpochRegistrations, type NodeDetailsOnChain, type NodeRegistry, type Registration } from './registry.js';
 import { Supervisor } from './supervisor.js';
 
 export class NodeStartError extends Error {
@@ -100,6 +105,15 @@ async function waitForAllNodes(registry: NodeRegistry, epoch: number, say: (line
   }
 }
 
+/** The previous epoch's registrations, once it is full, when the epoch names one (its genesis depends on them). */
+async function readPrevious(registry: NodeRegistry, epoch: EpochOnChain, say: (line: string) => void, pollMs: number): Promise<EpochRegistrations | undefined> {
+  if (epoch.prevEpoch === 0) return undefined;
+  if (await registry.epoch(epoch.prevEpoch) === undefined) {
+    throw new NodeStartError(`epoch ${epoch.id} names epoch ${epoch.prevEpoch} as its previous epoch, which is not in the contract ${registry.address}`);
+  }
+  return readRegistrations(registry, await waitForAllNodes(registry, epoch.prevEpoch, say, pollMs));
+}
+
 export async function startNode(options: StartOptions): Promise<RunningNode> {
   const { config, log, say } = options;
   const pollMs = options.pollMs ?? 2000;
@@ -136,32 +150,38 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   }
 
   const epoch = await waitForAllNodes(registry, config.epoch, say, pollMs);
-  const details = new Map<string, NodeDetailsOnChain>();
-  for (const node of epoch.nodeList) {
-    const d = await registry.details(config.epoch, node);
-    if (d !== undefined) details.set(node, d);
-  }
+  const previous = await readPrevious(registry, epoch, say, pollMs);
+  const ethChainId = await registry.chainId();
+  const own = await readRegistrations(registry, epoch);
   const plan = planNetwork({
-    ethChainId: await registry.chainId(), contract: registry.address, epoch, details,
+    ethChainId, contract: registry.address, epoch, details: own.details, ...(previous !== undefined ? { previous } : {}),
     params: { keyBufferTarget: config.genesis.key_buffer_target, maxTxLifetimeBlocks: config.genesis.max_tx_lifetime_blocks },
   });
   const self = plan.members.find((m) => m.address === address);
   if (self === undefined) throw new NodeStartError(`${address} is not in the node list of epoch ${config.epoch}`);
   say(`all ${epoch.n} nodes of epoch ${epoch.id} are listed; this node is node ${self.index}; chain ${plan.chainId}`);
+  if (plan.source !== undefined) say(`epoch ${epoch.id} takes the keys of epoch ${plan.source.epoch} over (chain ${plan.source.chain_id}, ${plan.source.n} nodes)`);
 
-  writeNodeFiles(config, plan, self.index);
   const supervisor = new Supervisor(log);
+  const dkgFile = path.join(config.data_dir, 'dkg.json');
+  const watcher = new NextEpochWatcher({
+    registry, epoch: epoch.id, ethChainId, dkgFile, say, log,
+    restartKeygen: () => supervisor.restart('torus-dkg', 'dkg.json names a new hand-over target'),
+  });
+  const target = await watcher.targetAtStart();
+  writeNodeFiles(config, plan, self.index, target);
   const logFile = (name: string) => path.join(config.data_dir, `${name}.log`);
   const nodeScript = (script: string) => path.join(REPO_ROOT, 'dist', script);
   supervisor.add(new ManagedProcess('torus-abci', process.execPath, [
     nodeScript('abci/src/main.js'), '--home', path.join(config.data_dir, 'abci'), '--listen', `tcp://127.0.0.1:${config.ports.abci}`, '--log-level', config.log_level,
   ], logFile('abci')));
   supervisor.add(new ManagedProcess('cometbft', cometbftBinary(), ['start', '--home', cometHome], logFile('cometbft')));
-  supervisor.add(new ManagedProcess('torus-dkg', process.execPath, [nodeScript('dkg/src/main.js'), '--config', path.join(config.data_dir, 'dkg.json')], logFile('dkg')));
+  supervisor.add(new ManagedProcess('torus-dkg', process.execPath, [nodeScript('dkg/src/main.js'), '--config', dkgFile], logFile('dkg')));
   supervisor.add(new ManagedProcess('torus-retrieval', process.execPath, [nodeScript('retrieval/src/main.js'), '--config', path.join(config.data_dir, 'retrieval.json')], logFile('retrieval')));
   say(`started cometbft, torus-abci, torus-dkg and torus-retrieval (logs in ${config.data_dir}); JSON-RPC on ${config.listen_host}:${config.ports.jsonrpc}`);
 
-  const watcher = watchNeighbours(registry, epoch, log, pollMs * 15);
+  // Registrations are final, so only the next epoch's link and list change: a poll every few seconds is ample.
+  watcher.start(pollMs * 5);
   return {
     address, plan, index: self.index, supervisor,
     stop: async () => {
@@ -171,8 +191,11 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   };
 }
 
-/** Writes the settings of the four processes; refuses to replace the genesis of a chain that already ran. */
-function writeNodeFiles(config: NodeConfig, plan: NetworkPlan, selfIndex: number): void {
+/**
+ * Writes the settings of the four processes; refuses to replace the genesis of a chain that already ran.
+ * dkg.json names the previous epoch's committee (`source`) and the next epoch's (`target`) when there are.
+ */
+function writeNodeFiles(config: NodeConfig, plan: NetworkPlan, selfIndex: number, target: Committee | undefined): void {
   const cometHome = path.join(config.data_dir, 'cometbft');
   const genesisFile = path.join(cometHome, 'config', 'genesis.json');
   const genesisText = `${JSON.stringify(plan.genesis, null, 2)}\n`;
@@ -207,6 +230,8 @@ function writeNodeFiles(config: NodeConfig, plan: NetworkPlan, selfIndex: number
     comet_rpc: cometRpc,
     peers: plan.members.map((m) => ({ index: m.index, address: m.keygenAddress })),
     log_level: config.log_level,
+    ...(plan.source !== undefined ? { source: plan.source } : {}),
+    ...(target !== undefined ? { target } : {}),
   }, null, 2)}\n`);
   writeFileSync(path.join(config.data_dir, 'retrieval.json'), `${JSON.stringify({
     mode: config.mode,
@@ -218,19 +243,4 @@ function writeNodeFiles(config: NodeConfig, plan: NetworkPlan, selfIndex: number
     ...(config.verifiers !== undefined ? { verifiers: config.verifiers } : {}),
     log_level: config.log_level,
   }, null, 2)}\n`);
-}
-
-/** Logs when the epoch's previous or next epoch appears or changes on chain (epoch transitions build on it). */
-function watchNeighbours(registry: NodeRegistry, epoch: EpochOnChain, log: Logger, everyMs: number): { stop: () => void } {
-  let last = { prev: epoch.prevEpoch, next: epoch.nextEpoch };
-  const timer = setInterval(() => {
-    void registry.epoch(epoch.id).then(async (info) => {
-      if (info === undefined || (info.prevEpoch === last.prev && info.nextEpoch === last.next)) return;
-      last = { prev: info.prevEpoch, next: info.nextEpoch };
-      const next = info.nextEpoch === 0 ? undefined : await registry.epoch(info.nextEpoch);
-      log.info({ epoch: info.id, prev_epoch: info.prevEpoch, next_epoch: info.nextEpoch, next_listed: next?.nodeList.length, next_n: next?.n }, 'the epoch\'s neighbours changed on chain');
-    }).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reading the epoch from the contract failed'));
-  }, everyMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }

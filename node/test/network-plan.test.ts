@@ -1,28 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { bytesToBigint, utf8 } from '../../core/encoding/bytes.js';
-import { checksumAddress, ethereumAddress, publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
+import { utf8 } from '../../core/encoding/bytes.js';
 import { parseGenesisAppState } from '../../abci/src/state/genesis.js';
+import { CommitteeSchema } from '../../dkg/src/config.js';
 import { chainIdFor, jsonRpcUrl, planNetwork } from '../src/network-plan.js';
 import type { EpochOnChain, NodeDetailsOnChain } from '../src/registry.js';
-
-const CONTRACT = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
-
-function registrations(n: number) {
-  const nodes = Array.from({ length: n }, (_, i) => {
-    const publicKey = publicKeyOf(randomSecretKey());
-    const address = checksumAddress(ethereumAddress(publicKey));
-    const details: NodeDetailsOnChain = {
-      declaredIp: `127.0.0.1:${7000 + i}`, position: i + 1,
-      pubKx: bytesToBigint(publicKey.subarray(1, 33)), pubKy: bytesToBigint(publicKey.subarray(33)),
-      tmP2PListenAddress: `${'ab'.repeat(20)}@127.0.0.1:${26000 + i}`, p2pListenAddress: `/ip4/127.0.0.1/tcp/${9000 + i}`,
-    };
-    return { address, details };
-  });
-  const epoch: EpochOnChain = { id: 3, n, k: Math.floor(n / 2) + 1, t: Math.ceil(n / 4) - 1, nodeList: nodes.map((x) => x.address), prevEpoch: 2, nextEpoch: 0, createdAt: 1_790_000_000 };
-  return { epoch, details: new Map(nodes.map((x) => [x.address, x.details])) };
-}
+import { CONTRACT, expectedCommittee, registrations, uncompressedKey } from './helpers.js';
 
 const params = { keyBufferTarget: 10, maxTxLifetimeBlocks: 1000 };
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -44,6 +28,48 @@ test('every node derives the same network from the contract: genesis, chain id, 
   const appState = parseGenesisAppState(utf8(JSON.stringify(genesis.app_state)));
   assert.deepEqual(appState.epoch.members.map((m) => m.address), epoch.nodeList, 'torus-abci accepts the app state, members in position order');
   assert.notEqual(hash(planNetwork({ ethChainId: 1n, contract: CONTRACT, epoch, details, params }).genesis), hash(a.genesis), 'another chain gives another network');
+  assert.equal(appState.previous, undefined, 'an epoch without a previous epoch takes nothing over');
+  assert.equal(a.source, undefined);
+});
+
+test('an epoch with a previous epoch: the same `previous` in every genesis, and that committee as torus-dkg\'s source', () => {
+  const prev = registrations(5, { id: 2, base: 100 });
+  const own = registrations(4, { id: 3, prevEpoch: 2 });
+  const a = planNetwork({ ethChainId: 31337n, contract: CONTRACT, ...own, previous: prev, params });
+  // Another member reads both epochs in other orders: the same genesis, hence the same chain.
+  const reversed = (d: ReadonlyMap<string, NodeDetailsOnChain>) => new Map([...d].reverse());
+  const b = planNetwork({ ethChainId: 31337n, contract: CONTRACT, epoch: own.epoch, details: reversed(own.details), previous: { epoch: prev.epoch, details: reversed(prev.details) }, params });
+  assert.equal(hash(a.genesis), hash(b.genesis));
+
+  const genesis = a.genesis as { app_state: { previous?: unknown } };
+  assert.deepEqual(genesis.app_state.previous, {
+    chain_id: 'torus-31337-5fbdb231-e2',
+    epoch: { id: 2, n: 5, k: 3, t: 1, members: prev.epoch.nodeList.map((address, i) => ({ index: i + 1, public_key: uncompressedKey(prev.details.get(address) as NodeDetailsOnChain) })) },
+  });
+  const appState = parseGenesisAppState(utf8(JSON.stringify(genesis.app_state)));
+  assert.deepEqual(appState.previous?.epoch.members.map((m) => m.address), prev.epoch.nodeList, 'torus-abci accepts `previous`, members in position order');
+  assert.equal(appState.epoch.id, 3);
+
+  const source = expectedCommittee('torus-31337-5fbdb231-e2', prev);
+  assert.deepEqual(source.members.map((m) => [m.address, m.jsonrpc]), [0, 1, 2, 3, 4].map((i) => [`/ip4/127.0.0.1/tcp/${9100 + i}`, `http://127.0.0.1:${7100 + i}/jrpc`]));
+  assert.deepEqual(a.source, source, "the previous members' keys, keygen addresses and JSON-RPC URLs");
+  assert.ok(CommitteeSchema.safeParse(a.source).success, 'torus-dkg accepts the source committee');
+});
+
+test('a previous epoch that is not full, not the linked one or badly registered is refused, naming it', () => {
+  const prev = registrations(5, { id: 2, base: 100 });
+  const own = registrations(4, { id: 3, prevEpoch: 2 });
+  const plan = (previous?: { epoch: EpochOnChain; details: ReadonlyMap<string, NodeDetailsOnChain> }, epoch = own.epoch) =>
+    () => planNetwork({ ethChainId: 1n, contract: CONTRACT, epoch, details: own.details, ...(previous !== undefined ? { previous } : {}), params });
+  assert.throws(plan({ ...prev, epoch: { ...prev.epoch, nodeList: prev.epoch.nodeList.slice(0, 4) } }), /epoch 2 lists 4 of 5 nodes/);
+  const second = prev.epoch.nodeList[1] as string;
+  const broken = (change: Partial<NodeDetailsOnChain>) => ({ epoch: prev.epoch, details: new Map([...prev.details].map(([k, v]) => [k, k === second ? { ...v, ...change } : v])) });
+  assert.throws(plan(broken({ p2pListenAddress: '/ip4/10.0.0.1/udp/1' })), new RegExp(`node 2 \\(${second}\\) of epoch 2: p2pListenAddress`));
+  assert.throws(plan(broken({ position: 5 })), new RegExp(`node 2 \\(${second}\\) of epoch 2 has position 5`));
+  assert.throws(plan({ epoch: prev.epoch, details: new Map([...prev.details].filter(([k]) => k !== second)) }), /node 2 .* of epoch 2 has no details/);
+  assert.throws(plan(), /epoch 3 names epoch 2 as its previous epoch/, 'an epoch with a previous epoch is not planned without it');
+  assert.throws(plan({ ...prev, epoch: { ...prev.epoch, id: 1 } }), /names epoch 2 as its previous epoch, not epoch 1/);
+  assert.throws(plan({ ...prev, epoch: { ...prev.epoch, id: 4 } }, { ...own.epoch, prevEpoch: 4 }), /previous epoch 4 of epoch 3 must come before it/);
 });
 
 test('registrations a network cannot be built on are refused, naming the node', () => {
