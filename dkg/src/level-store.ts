@@ -116,7 +116,8 @@ export class LevelDealingStore implements DealingStore {
       return d === undefined ? `${pad(BigInt(e as string), 16)}/${pad(BigInt(k as string), 16)}` : `${pad(BigInt(e as string), 16)}/${pad(BigInt(k as string), 16)}/${pad(Number(d), 8)}`;
     };
     const old = this.#memory.forgetEpoch(epoch);
-    const redealings = this.#memory.forgetEpoch(nextEpoch).dealings;
+    // Only the re-dealings: a store that also served the next epoch keeps that epoch's own shares.
+    const redealings = this.#memory.forgetEpoch(nextEpoch, ['dealings']).dealings;
     for (const key of [...old.dealings, ...redealings]) this.#pending.push({ type: 'del', key: `dealing/${pad16(key)}` });
     for (const key of old.readies) this.#pending.push({ type: 'del', key: `ready/${pad16(key)}` });
     for (const key of old.shares) this.#pending.push({ type: 'del', key: `share/${pad16(key)}` });

@@ -17,9 +17,12 @@ import { parsePublicKey } from '../../core/crypto/keys.js';
 import { NodeKeyError, readNodeKey } from '../../core/node-key.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { createLogger } from '../../core/log.js';
-import { ConfigError, loadKeygenConfig } from './config.js';
+import { thresholdError } from '../../core/epoch.js';
+import { ConfigError, loadKeygenConfig, type Committee } from './config.js';
+import { HandoverSource, MappingCollector } from './handover.js';
+import { Redealer } from './protocol/redealer.js';
 import { LevelDealingStore } from './level-store.js';
-import { KeygenEngine } from './protocol/engine.js';
+import { KeygenEngine, type SourceEpoch } from './protocol/engine.js';
 import { decodeBatch, encodeFrames } from './protocol/wire.js';
 import { ShareService } from './share-service.js';
 import { KeygenTransport } from './transport.js';
@@ -46,19 +49,25 @@ async function main(): Promise<void> {
   }
 
   const store = await LevelDealingStore.open(config.data_dir);
+  const source = config.source === undefined ? undefined : committeeOf(config.source);
+  if (source !== undefined && source.epoch >= BigInt(epoch.id)) throw new ConfigError(`source epoch ${source.epoch} must precede this epoch ${epoch.id}`);
   const engine = new KeygenEngine({
     chainId, epoch: BigInt(epoch.id), n: epoch.n, k: epoch.k, t: epoch.t, self, members, signer, store,
     // Peers poll the mapping state at other moments and may start a key before this node does.
     earlyMessagesPerPeer: 4096,
+    ...(source !== undefined ? { source } : {}),
   });
+  const decodeFor = (maxIndex: number) => (frame: Uint8Array) => {
+    const result = decodeBatch(frame, { n: maxIndex, k: epoch.k });
+    if (!result.ok) throw new Error(result.error);
+    if (result.epoch !== BigInt(epoch.id)) throw new Error(`frame for epoch ${result.epoch}, this node is in epoch ${epoch.id}`);
+    return result.messages;
+  };
   const codec: FrameCodec = {
     encode: (messages) => encodeFrames(messages, config.max_frame_bytes),
-    decode: (frame) => {
-      const result = decodeBatch(frame, { n: epoch.n, k: epoch.k });
-      if (!result.ok) throw new Error(result.error);
-      if (result.epoch !== BigInt(epoch.id)) throw new Error(`frame for epoch ${result.epoch}, this node is in epoch ${epoch.id}`);
-      return result.messages;
-    },
+    decode: decodeFor(epoch.n),
+    // Re-dealings name their dealer by its index in the source epoch.
+    decodeFromSource: decodeFor(source?.n ?? epoch.n),
   };
   let transport: KeygenTransport | undefined;
   const worker = new KeygenWorker({
@@ -67,7 +76,7 @@ async function main(): Promise<void> {
     cometRpc: config.comet_rpc,
     tx: { chainId, epoch: BigInt(epoch.id), signerIndex: self, signer },
     maxKeysInFlight: config.max_keys_in_flight, tickMs: config.tick_ms, pollMs: config.poll_ms, txLifetimeBlocks: config.tx_lifetime_blocks,
-    txStaggerMs: config.tx_stagger_ms, n: epoch.n, self,
+    txStaggerMs: config.tx_stagger_ms, n: epoch.n, self, resharing: source !== undefined,
   });
   transport = await KeygenTransport.start({
     secretKey, listen: config.listen, protocol: `/torus/keygen/${chainId}/${epoch.id}/1`,
@@ -76,8 +85,35 @@ async function main(): Promise<void> {
     onFrame: (from, frame) => worker.onFrame(from, frame),
   });
   transport.onPeerConnected((index) => worker.onPeerConnected(index));
+  const txContext = { chainId, epoch: BigInt(epoch.id), signerIndex: self, signer };
+  const handover: Array<{ start(): void; stop(): Promise<void> }> = [];
+  if (config.source !== undefined) {
+    // Re-dealings of the source epoch's keys arrive on their own protocol, only from the source's nodes.
+    await transport.addChannel({
+      protocol: reshareProtocol(chainId, epoch.id), peers: peersOf(config.source),
+      onFrame: (dealer, frame) => worker.onSourceFrame(dealer, frame),
+    });
+    handover.push(new MappingCollector({
+      cometRpc: config.comet_rpc, tx: txContext, source: config.source, logger: log, txLifetimeBlocks: config.tx_lifetime_blocks,
+      pollMs: 1000, staggerMs: config.tx_stagger_ms, n: epoch.n,
+    }));
+  }
+  if (config.target !== undefined) {
+    const target = config.target;
+    if (target.epoch <= epoch.id) throw new ConfigError(`target epoch ${target.epoch} must follow this epoch ${epoch.id}`);
+    const channel = await transport.addChannel({ protocol: reshareProtocol(target.chain_id, target.epoch), peers: peersOf(target) });
+    const session = {
+      source: { chainId, epoch: BigInt(epoch.id), n: epoch.n, k: epoch.k, t: epoch.t },
+      target: { chainId: target.chain_id, epoch: BigInt(target.epoch), n: target.n, k: target.k, t: target.t },
+    };
+    handover.push(new HandoverSource({
+      cometRpc: config.comet_rpc, tx: txContext, store, redealer: new Redealer({ session, self, store }), target, channel,
+      encode: (messages) => encodeFrames(messages, config.max_frame_bytes), logger: log, txLifetimeBlocks: config.tx_lifetime_blocks, pollMs: 1000,
+    }));
+  }
   const shareService = await ShareService.start(config.share_socket, store, log);
   worker.start();
+  for (const role of handover) role.start();
   log.info({ chainId, epoch: epoch.id, self, n: epoch.n, k: epoch.k, t: epoch.t }, 'key generation running');
 
   const statsTimer = setInterval(() => log.info({ ...worker.stats, rejections: Object.fromEntries(worker.rejections) }, 'key-generation progress'), 10_000);
@@ -87,6 +123,7 @@ async function main(): Promise<void> {
     stopping = true;
     clearInterval(statsTimer);
     log.info({ signal }, 'stopping');
+    for (const role of handover) await role.stop();
     await worker.stop();
     await shareService.stop();
     await transport?.stop();
@@ -95,6 +132,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The protocol on which the nodes of the epoch before `epoch` deal their shares to it. */
+function reshareProtocol(chainId: string, epoch: number): string {
+  return `/torus/reshare/${chainId}/${epoch}/1`;
+}
+
+function peersOf(committee: Committee): Array<{ index: number; publicKey: Uint8Array; address: string }> {
+  return committee.members.map((m) => ({ index: m.index, publicKey: parsePublicKey(m.public_key), address: m.address }));
+}
+
+/** The engine's view of the source committee; the thresholds and keys come from the contract via the launcher. */
+function committeeOf(committee: Committee): SourceEpoch {
+  const broken = thresholdError(committee);
+  if (broken !== undefined) throw new ConfigError(`source: invalid thresholds: ${broken}`);
+  if (committee.members.length !== committee.n) throw new ConfigError(`source: n=${committee.n} but ${committee.members.length} members`);
+  return {
+    chainId: committee.chain_id, epoch: BigInt(committee.epoch), n: committee.n, k: committee.k, t: committee.t,
+    members: new Map(committee.members.map((m) => [m.index, parsePublicKey(m.public_key)])),
+  };
 }
 
 main().catch((err: unknown) => {

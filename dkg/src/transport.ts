@@ -61,22 +61,48 @@ class RateLimit {
   }
 }
 
+/**
+ * Frames of one protocol with one set of peers: the epoch's own members, or, during a hand-over, the
+ * other committee (the old nodes deal to the new ones on `/torus/reshare/...`). A peer of one channel
+ * cannot send on another: each channel reads frames only from its own peers.
+ */
+export interface ChannelOptions {
+  readonly protocol: string;
+  readonly peers: readonly TransportPeer[];
+  /** Absent for a channel this node only sends on. */
+  readonly onFrame?: (from: number, frame: Uint8Array) => void;
+}
+
+export interface ChannelHandle {
+  send(to: number, frame: Uint8Array): Promise<void>;
+  /** Called when a connection to one of the channel's peers opens. */
+  onPeerConnected(callback: (index: number) => void): void;
+}
+
+class Channel {
+  readonly peerIds = new Map<number, PeerId>();
+  readonly indexOf = new Map<string, number>();
+  readonly limits = new Map<number, RateLimit>();
+
+  constructor(readonly options: ChannelOptions, maxBytesPerSecond: number) {
+    for (const peer of options.peers) {
+      const id = peerIdOf(peer.publicKey);
+      this.peerIds.set(peer.index, id);
+      this.indexOf.set(id.toString(), peer.index);
+      this.limits.set(peer.index, new RateLimit(maxBytesPerSecond));
+    }
+  }
+}
+
 export class KeygenTransport {
   readonly #node: Libp2p;
   readonly #options: TransportOptions;
-  readonly #peerIds = new Map<number, PeerId>();
-  readonly #indexOf = new Map<string, number>();
-  readonly #limits = new Map<number, RateLimit>();
+  readonly #members: Channel;
 
   private constructor(node: Libp2p, options: TransportOptions) {
     this.#node = node;
     this.#options = options;
-    for (const peer of options.peers) {
-      const id = peerIdOf(peer.publicKey);
-      this.#peerIds.set(peer.index, id);
-      this.#indexOf.set(id.toString(), peer.index);
-      this.#limits.set(peer.index, new RateLimit(options.maxBytesPerSecond));
-    }
+    this.#members = new Channel({ protocol: options.protocol, peers: options.peers, onFrame: options.onFrame }, options.maxBytesPerSecond);
   }
 
   static async start(options: TransportOptions): Promise<KeygenTransport> {
@@ -88,15 +114,28 @@ export class KeygenTransport {
       streamMuxers: [yamux()],
     });
     const transport = new KeygenTransport(node, options);
-    for (const peer of options.peers) {
-      const id = transport.#peerIds.get(peer.index) as PeerId;
-      if (!id.equals(node.peerId)) await node.peerStore.merge(id, { multiaddrs: [multiaddr(peer.address)] });
-    }
-    await node.handle(options.protocol, ({ stream, connection }) => void transport.#receive(connection.remotePeer, stream), {
-      maxInboundStreams: 256,
-    });
+    await transport.#open(transport.#members);
     options.logger.info({ peerId: node.peerId.toString(), addresses: node.getMultiaddrs().map(String), protocol: options.protocol }, 'key-generation transport listening');
     return transport;
+  }
+
+  /** Adds a channel to another committee (see ChannelOptions); returns how to send on it. */
+  async addChannel(options: ChannelOptions): Promise<ChannelHandle> {
+    const channel = new Channel(options, this.#options.maxBytesPerSecond);
+    await this.#open(channel);
+    this.#options.logger.info({ protocol: options.protocol, peers: options.peers.length, receiving: options.onFrame !== undefined }, 'key-generation channel open');
+    return { send: (to, frame) => this.#send(channel, to, frame), onPeerConnected: (callback) => this.#onConnect(channel, callback) };
+  }
+
+  async #open(channel: Channel): Promise<void> {
+    for (const peer of channel.options.peers) {
+      const id = channel.peerIds.get(peer.index) as PeerId;
+      if (!id.equals(this.#node.peerId)) await this.#node.peerStore.merge(id, { multiaddrs: [multiaddr(peer.address)] });
+    }
+    if (channel.options.onFrame === undefined) return;
+    await this.#node.handle(channel.options.protocol, ({ stream, connection }) => void this.#receive(channel, connection.remotePeer, stream), {
+      maxInboundStreams: 256,
+    });
   }
 
   get peerId(): string {
@@ -105,17 +144,25 @@ export class KeygenTransport {
 
   /** Called when a connection to a member opens (first contact or reconnection). */
   onPeerConnected(callback: (index: number) => void): void {
+    this.#onConnect(this.#members, callback);
+  }
+
+  #onConnect(channel: Channel, callback: (index: number) => void): void {
     this.#node.addEventListener('peer:connect', (event) => {
-      const index = this.#indexOf.get(event.detail.toString());
+      const index = channel.indexOf.get(event.detail.toString());
       if (index !== undefined) callback(index);
     });
   }
 
   /** Sends one frame to a member. Throws when the peer cannot be reached; the caller retries later. */
   async send(to: number, frame: Uint8Array): Promise<void> {
-    const id = this.#peerIds.get(to);
-    if (id === undefined) throw new Error(`node ${to} is not a member`);
-    const stream = await this.#node.dialProtocol(id, this.#options.protocol, { signal: AbortSignal.timeout(5000) });
+    return this.#send(this.#members, to, frame);
+  }
+
+  async #send(channel: Channel, to: number, frame: Uint8Array): Promise<void> {
+    const id = channel.peerIds.get(to);
+    if (id === undefined) throw new Error(`node ${to} is not a peer on ${channel.options.protocol}`);
+    const stream = await this.#node.dialProtocol(id, channel.options.protocol, { signal: AbortSignal.timeout(5000) });
     try {
       await stream.sink(lp.encode([frame]));
     } finally {
@@ -123,24 +170,25 @@ export class KeygenTransport {
     }
   }
 
-  async #receive(remote: PeerId, stream: Parameters<Parameters<Libp2p['handle']>[1]>[0]['stream']): Promise<void> {
-    const from = this.#indexOf.get(remote.toString());
-    if (from === undefined) {
-      this.#options.logger.warn({ peer: remote.toString() }, 'frame from a peer outside the epoch refused');
-      stream.abort(new Error('not a member of this epoch'));
+  async #receive(channel: Channel, remote: PeerId, stream: Parameters<Parameters<Libp2p['handle']>[1]>[0]['stream']): Promise<void> {
+    const from = channel.indexOf.get(remote.toString());
+    const onFrame = channel.options.onFrame;
+    if (from === undefined || onFrame === undefined) {
+      this.#options.logger.warn({ peer: remote.toString(), protocol: channel.options.protocol }, 'frame from a peer outside the channel refused');
+      stream.abort(new Error('not a peer of this channel'));
       return;
     }
     try {
       for await (const chunk of lp.decode(stream.source, { maxDataLength: this.#options.maxFrameBytes })) {
         const frame = chunk.subarray();
-        if (!(this.#limits.get(from) as RateLimit).allow(frame.length, Date.now())) {
-          this.#options.logger.warn({ from, bytes: frame.length }, 'peer over its rate limit; frame dropped');
+        if (!(channel.limits.get(from) as RateLimit).allow(frame.length, Date.now())) {
+          this.#options.logger.warn({ from, bytes: frame.length, protocol: channel.options.protocol }, 'peer over its rate limit; frame dropped');
           continue;
         }
-        this.#options.onFrame(from, frame);
+        onFrame(from, frame);
       }
     } catch (err) {
-      this.#options.logger.warn({ from, err: err instanceof Error ? err.message : String(err) }, 'bad frame from peer; stream closed');
+      this.#options.logger.warn({ from, protocol: channel.options.protocol, err: err instanceof Error ? err.message : String(err) }, 'bad frame from peer; stream closed');
       stream.abort(err instanceof Error ? err : new Error(String(err)));
     }
   }

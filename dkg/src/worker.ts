@@ -7,7 +7,10 @@
  * messages are kept until the key is ready, and re-sent to a peer whenever it (re)connects, so a peer
  * that was down catches up; receivers ignore what they already have.
  */
+import { z } from 'zod';
 import { abciQuery, broadcastTxSync, status } from '../../core/comet/rpc.js';
+import { hexToBytes } from '../../core/encoding/bytes.js';
+import { parsePoint } from '../../core/crypto/point.js';
 import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
 import type { Logger } from '../../core/log.js';
 import type { KeygenEngine } from './protocol/engine.js';
@@ -19,6 +22,8 @@ export interface FrameCodec {
   encode(messages: readonly KeygenMessage[]): Uint8Array[];
   /** Throws on malformed or invalid input. */
   decode(frame: Uint8Array): KeygenMessage[];
+  /** The same for a frame from a node of the source epoch (its dealer indexes are the source's). */
+  decodeFromSource(frame: Uint8Array): KeygenMessage[];
 }
 
 export interface FrameSender {
@@ -47,6 +52,8 @@ export interface WorkerOptions {
   readonly txStaggerMs: number;
   readonly n: number;
   readonly self: number;
+  /** This epoch takes keys over from a previous one: also work on the transferred keys (`/keys/resharing`). */
+  readonly resharing: boolean;
 }
 
 const RESUBMIT_MS = 5000;
@@ -80,6 +87,16 @@ interface Generating {
   next_index: number;
 }
 
+const ResharingKeys = z.object({
+  keys: z.array(z.object({
+    key_index: z.number().int().nonnegative(),
+    status: z.enum(['transferred', 'reshare-decided']),
+    source_commitments: z.array(z.string().regex(/^[0-9a-f]{66}$/)),
+    dealers: z.array(z.number().int().positive()).optional(),
+  })),
+});
+type ResharingKeys = z.infer<typeof ResharingKeys>;
+
 export class KeygenWorker {
   readonly #o: WorkerOptions;
   readonly #inbox: Array<{ from: number; frame: Uint8Array }> = [];
@@ -112,6 +129,11 @@ export class KeygenWorker {
     this.#inbox.push({ from, frame });
     // A peer working on a key means there is work: look at the mapping state soon.
     this.#pollInterval = this.#o.pollMs;
+  }
+
+  /** From the hand-over channel: a frame of re-dealings from node `dealer` of the source epoch. */
+  onSourceFrame(dealer: number, frame: Uint8Array): void {
+    this.onFrame(-dealer, frame);
   }
 
   /**
@@ -152,13 +174,13 @@ export class KeygenWorker {
       this.stats.framesIn++;
       let messages: KeygenMessage[];
       try {
-        messages = this.#o.codec.decode(frame);
+        messages = from > 0 ? this.#o.codec.decode(frame) : this.#o.codec.decodeFromSource(frame);
       } catch (err) {
         this.#o.logger.warn({ from, err: err instanceof Error ? err.message : String(err) }, 'malformed key-generation frame dropped');
         continue;
       }
       // Messages for keys this node has not started yet are held by the engine and replayed at startKey.
-      outputs.push(this.#o.engine.receiveBatch(from, messages));
+      outputs.push(from > 0 ? this.#o.engine.receiveBatch(from, messages) : this.#o.engine.receiveFromSource(-from, messages));
     }
     // Durable before anything derived from it leaves the node.
     await this.#o.store.flush();
@@ -206,17 +228,18 @@ export class KeygenWorker {
       return [];
     }
     const pending = answer.value as Generating;
-    const pendingSet = new Set<bigint>([...pending.key_indexes, ...pending.decided.map((d) => d.key_index)].map(BigInt));
+    const resharing = await this.#resharingKeys();
+    if (resharing === undefined) return [];
+    const pendingSet = new Set<bigint>([...pending.key_indexes, ...pending.decided.map((d) => d.key_index), ...resharing.keys.map((r) => r.key_index)].map(BigInt));
     const lowest = Math.min(pending.next_index, ...pending.key_indexes, ...pending.decided.map((d) => d.key_index));
     this.#scanFrom = lowest;
     const idle = pendingSet.size === 0 && this.#started.size === 0;
-    this.#pollInterval = idle ? Math.min(Math.max(this.#pollInterval, this.#o.pollMs) * 2, IDLE_POLL_MAX_MS) : this.#o.pollMs;
     const outputs: Output[] = [];
+    this.#pollInterval = idle ? Math.min(Math.max(this.#pollInterval, this.#o.pollMs) * 2, IDLE_POLL_MAX_MS) : this.#o.pollMs;
     // Keys that left the pending set are ready (or assigned): forget their working state.
     for (const keyIndex of [...this.#started]) {
       if (!pendingSet.has(keyIndex)) {
-        this.#pendingTxs.delete(`key_publish/${keyIndex}`);
-        this.#pendingTxs.delete(`keygen_propose/${keyIndex}`);
+        for (const type of ['key_publish', 'keygen_propose', 'reshare_propose']) this.#pendingTxs.delete(`${type}/${keyIndex}`);
         engine.onKeyReady(keyIndex);
         this.#started.delete(keyIndex);
         this.#decided.delete(keyIndex);
@@ -233,6 +256,21 @@ export class KeygenWorker {
         outputs.push(engine.onDecided(keyIndex, dealers));
       }
     }
+    // Transferred keys: the source nodes deal them; this node receives, proposes and proves its new share.
+    for (const key of resharing.keys) {
+      const keyIndex = BigInt(key.key_index);
+      if (!this.#started.has(keyIndex)) {
+        if (key.status === 'transferred' && this.#started.size >= this.#o.maxKeysInFlight) continue;
+        this.#started.add(keyIndex);
+        this.stats.keysStarted++;
+        outputs.push(engine.expectReshare(keyIndex, key.source_commitments.map((hex) => parsePoint(hexToBytes(hex)))));
+      }
+      if (key.status === 'reshare-decided' && !this.#decided.has(keyIndex)) {
+        this.#decided.add(keyIndex);
+        this.#pendingTxs.delete(`reshare_propose/${keyIndex}`);
+        outputs.push(engine.onDecided(keyIndex, key.dealers ?? []));
+      }
+    }
     // Every node works on the lowest scheduled keys, so all nodes pick the same ones.
     for (const index of pending.key_indexes) {
       if (this.#started.size >= this.#o.maxKeysInFlight) break;
@@ -240,6 +278,17 @@ export class KeygenWorker {
       if (!this.#started.has(keyIndex)) this.#begin(keyIndex, outputs);
     }
     return outputs;
+  }
+
+  /** The transferred keys still to reshare; none when this epoch takes over from no other. */
+  async #resharingKeys(): Promise<ResharingKeys | undefined> {
+    if (!this.#o.resharing) return { keys: [] };
+    const answer = await abciQuery(this.#o.cometRpc, '/keys/resharing', { from: 0, limit: 1000 });
+    if (answer.code !== 0) {
+      this.#o.logger.warn({ code: answer.code, log: answer.log }, 'could not read the keys to take over');
+      return undefined;
+    }
+    return ResharingKeys.parse(answer.value);
   }
 
   #begin(keyIndex: bigint, outputs: Output[]): void {

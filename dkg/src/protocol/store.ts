@@ -71,14 +71,16 @@ export class MemoryDealingStore implements DealingStore {
     return this.shares.get(MemoryDealingStore.key(epoch, keyIndex));
   }
 
-  /** Removes every record whose key starts with `epoch/`; returns the removed keys by kind. */
-  forgetEpoch(epoch: bigint): { dealings: string[]; readies: string[]; shares: string[] } {
+  /** Removes the given kinds of records of `epoch`; returns the removed keys by kind. */
+  forgetEpoch(epoch: bigint, kinds: ReadonlyArray<'dealings' | 'readies' | 'shares'> = ['dealings', 'readies', 'shares']): { dealings: string[]; readies: string[]; shares: string[] } {
     const prefix = `${epoch}/`;
-    const take = (map: Map<string, unknown>) => {
+    const take = (kind: 'dealings' | 'readies' | 'shares') => {
+      if (!kinds.includes(kind)) return [];
+      const map: Map<string, unknown> = this[kind];
       const keys = [...map.keys()].filter((key) => key.startsWith(prefix));
       for (const key of keys) map.delete(key);
       return keys;
     };
-    return { dealings: take(this.dealings), readies: take(this.readies), shares: take(this.shares) };
+    return { dealings: take('dealings'), readies: take('readies'), shares: take('shares') };
   }
 }

@@ -1,0 +1,378 @@
+/**
+ * The key-generation process's part of an epoch hand-over (docs/ARCHITECTURE.md, "Epoch hand-over"), in
+ * two roles that run in the processes of different epochs:
+ *
+ * HandoverSource — in a node of the ending epoch e (its config names the `target` committee e+1):
+ *   1. votes to freeze epoch e (FreezeVote on its own chain) until k+t members did;
+ *   2. reads the frozen mapping from its own chain and re-deals its share of every assigned key over the
+ *      target committee (Redealer; the re-dealing is durable before it is sent), on the hand-over channel;
+ *      re-sends a target node everything when it reconnects;
+ *   3. asks the target nodes (their retrieval servers, `HandoffStatus`) whether the hand-over is complete,
+ *      and once t'+1 distinct target nodes have signed that it is — so at least one honest node saw it in
+ *      the target chain's state — deletes its shares of epoch e (LevelDealingStore.markHandedOver).
+ *
+ * MappingCollector — in a node of the new epoch e+1 (its config names the `source` committee e):
+ *   asks every source node for each chunk of the frozen mapping (their retrieval servers,
+ *   `HandoffMappingChunk`), checks each answer's signature against the source member's key, and once
+ *   k_source source nodes sent the identical chunk, submits it with their signatures (MappingTransfer); the
+ *   new chain checks the signatures itself, so a lying collector can do nothing but waste a transaction.
+ *
+ * The source side's re-dealings reach the target nodes' engines through KeygenWorker.onSourceFrame.
+ */
+import { z } from 'zod';
+import { abciQuery, broadcastTxSync, rpcCall, status } from '../../core/comet/rpc.js';
+import { bytesToHex, hexToBytes } from '../../core/encoding/bytes.js';
+import { verifySignature } from '../../core/crypto/signature.js';
+import { MAPPING_CHUNK_TAG, mappingChunkParts, mappingItemFromJson, MappingItemJson, type MappingAttestation, type MappingItem } from '../../core/handoff/mapping.js';
+import { verifyHandoffComplete } from '../../core/handoff/status.js';
+import { parsePublicKey } from '../../core/crypto/keys.js';
+import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
+import type { TxBody } from '../../core/tx/types.js';
+import type { Logger } from '../../core/log.js';
+import type { Committee } from './config.js';
+import type { LevelDealingStore } from './level-store.js';
+import type { KeygenMessage } from './protocol/messages.js';
+import type { Redealer } from './protocol/redealer.js';
+import type { ChannelHandle } from './transport.js';
+
+const RESUBMIT_MS = 5000;
+const STATUS_EVERY_MS = 3000;
+const MAX_BACKOFF_MS = 10_000;
+
+/** Submits one transaction to this node's chain, valid for `lifetimeBlocks`. Rejections are the caller's to judge. */
+async function submit(cometRpc: string, tx: TxContext, body: TxBody, lifetimeBlocks: number): Promise<{ code: number; log: string }> {
+  const height = (await status(cometRpc)).height;
+  return broadcastTxSync(cometRpc, buildSignedTx(tx, body, BigInt(height + lifetimeBlocks)));
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+const HandoffOut = z.union([
+  z.object({ frozen: z.literal(false) }).loose(),
+  z.object({ frozen: z.literal(true), next_epoch: z.number().int().positive(), chunks: z.number().int().positive() }).loose(),
+]);
+
+const FrozenChunk = z.object({
+  chunk: z.number().int().nonnegative(),
+  chunks: z.number().int().positive(),
+  end_index: z.number().int().nonnegative(),
+  next_epoch: z.number().int().positive(),
+  items: z.array(MappingItemJson),
+}).loose();
+
+const SignedChunk = FrozenChunk.extend({
+  chain_id: z.string(),
+  epoch: z.number().int().positive(),
+  node_index: z.number().int().positive(),
+  signature: z.string().regex(/^[0-9a-f]{128}$/),
+});
+
+const HandoffStatusAnswer = z.object({
+  chain_id: z.string(),
+  epoch: z.number().int().positive(),
+  previous_epoch: z.number().int().positive(),
+  complete: z.boolean(),
+  node_index: z.number().int().positive(),
+  signature: z.string().regex(/^[0-9a-f]{128}$/).optional(),
+}).loose();
+
+const HandoffIn = z.object({
+  chunk_count: z.number().int().positive().nullable(),
+  chunks_missing: z.array(z.number().int().nonnegative()),
+  complete: z.boolean(),
+}).loose();
+
+/** A loop that runs `tick` every `everyMs` until stopped, logging failures. */
+class Loop {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(private readonly name: string, private readonly everyMs: number, private readonly logger: Logger, private readonly tick: () => Promise<void>) {}
+
+  start(): void {
+    const next = () => {
+      if (this.#stopped) return;
+      this.#running = this.tick()
+        .catch((err: unknown) => this.logger.warn({ err: errorText(err) }, `${this.name} failed`))
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(next, this.everyMs);
+        });
+    };
+    next();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running;
+  }
+}
+
+export interface HandoverSourceOptions {
+  readonly cometRpc: string;
+  readonly tx: TxContext;
+  readonly store: LevelDealingStore;
+  readonly redealer: Redealer;
+  readonly target: Committee;
+  readonly channel: ChannelHandle;
+  readonly encode: (messages: readonly KeygenMessage[]) => Uint8Array[];
+  readonly logger: Logger;
+  readonly txLifetimeBlocks: number;
+  readonly pollMs: number;
+}
+
+interface TargetPeer {
+  /** Everything sent to this peer, re-sent whole when it reconnects or after a failure. */
+  readonly sent: KeygenMessage[];
+  queue: KeygenMessage[];
+  busy: boolean;
+  downUntil: number;
+  backoffMs: number;
+}
+
+export class HandoverSource {
+  readonly #o: HandoverSourceOptions;
+  readonly #loop: Loop;
+  readonly #peers = new Map<number, TargetPeer>();
+  readonly #confirmed = new Set<number>();
+  readonly #targetKeys: Map<number, Uint8Array>;
+  #nextChunk = 0;
+  #lastVote = 0;
+  #lastStatus = 0;
+  readonly stats = { keysRedealt: 0, framesOut: 0, sendFailures: 0 };
+
+  constructor(options: HandoverSourceOptions) {
+    this.#o = options;
+    this.#targetKeys = new Map(options.target.members.map((m) => [m.index, parsePublicKey(m.public_key)]));
+    for (const m of options.target.members) this.#peers.set(m.index, { sent: [], queue: [], busy: false, downUntil: 0, backoffMs: 0 });
+    options.channel.onPeerConnected((index) => this.#resendAll(index));
+    this.#loop = new Loop('hand-over (source)', options.pollMs, options.logger, () => this.#tick());
+  }
+
+  get epoch(): bigint {
+    return this.#o.tx.epoch;
+  }
+
+  get handedOver(): boolean {
+    return this.#o.store.handedOverTo(this.epoch) !== undefined;
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  async #tick(): Promise<void> {
+    if (this.handedOver) return;
+    const { cometRpc, target, logger } = this.#o;
+    const answer = await abciQuery(cometRpc, '/handoff/out');
+    if (answer.code !== 0) throw new Error(`cannot read the hand-off state: ${answer.log}`);
+    const out = HandoffOut.parse(answer.value);
+    if (!out.frozen) {
+      if (Date.now() - this.#lastVote >= RESUBMIT_MS) {
+        this.#lastVote = Date.now();
+        const result = await submit(cometRpc, this.#o.tx, { type: 'freeze_vote', nextEpoch: BigInt(target.epoch) }, this.#o.txLifetimeBlocks);
+        logger.info({ next_epoch: target.epoch, code: result.code, log: result.log }, 'voted to freeze this epoch for the hand-over');
+      }
+      return;
+    }
+    if (out.next_epoch !== target.epoch) throw new Error(`this epoch is frozen for epoch ${out.next_epoch}, but the configured target is epoch ${target.epoch}`);
+    while (this.#nextChunk < out.chunks) {
+      await this.#redealChunk(this.#nextChunk);
+      this.#nextChunk++;
+    }
+    for (const [index, peer] of this.#peers) this.#pump(index, peer);
+    if (Date.now() - this.#lastStatus >= STATUS_EVERY_MS) {
+      this.#lastStatus = Date.now();
+      await this.#checkCompletion();
+    }
+  }
+
+  async #redealChunk(chunk: number): Promise<void> {
+    const { cometRpc, store, redealer, logger } = this.#o;
+    const answer = await abciQuery(cometRpc, '/handoff/out/chunk', { chunk });
+    if (answer.code !== 0) throw new Error(`cannot read chunk ${chunk} of the frozen mapping: ${answer.log}`);
+    const { items } = FrozenChunk.parse(answer.value);
+    for (const item of items) {
+      const keyIndex = BigInt(item.key_index);
+      const share = store.share(this.epoch, keyIndex);
+      if (share === undefined) {
+        logger.warn({ keyIndex: item.key_index }, 'this node holds no share of a key it hands over; the other source nodes must deal it');
+        continue;
+      }
+      for (const { to, message } of redealer.redeal(keyIndex, share)) {
+        const peer = this.#peers.get(to) as TargetPeer;
+        peer.sent.push(message);
+        peer.queue.push(message);
+      }
+      this.stats.keysRedealt++;
+    }
+    // The re-dealings are durable before any of them leaves the node.
+    await store.flush();
+  }
+
+  #resendAll(index: number): void {
+    const peer = this.#peers.get(index);
+    if (peer === undefined || this.handedOver) return;
+    peer.queue = [...peer.sent];
+    peer.downUntil = 0;
+    this.#pump(index, peer);
+  }
+
+  #pump(index: number, peer: TargetPeer): void {
+    if (peer.busy || peer.queue.length === 0 || Date.now() < peer.downUntil) return;
+    const messages = peer.queue.splice(0);
+    peer.busy = true;
+    const frames = this.#o.encode(messages);
+    frames.reduce((sent: Promise<void>, frame) => sent.then(() => this.#o.channel.send(index, frame)), Promise.resolve()).then(
+      () => {
+        this.stats.framesOut += frames.length;
+        peer.busy = false;
+        peer.backoffMs = 0;
+        this.#pump(index, peer);
+      },
+      (err: unknown) => {
+        this.stats.sendFailures++;
+        peer.busy = false;
+        // The target may have missed anything: everything goes again once it is reachable.
+        peer.queue = [...peer.sent];
+        peer.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, peer.backoffMs * 2));
+        peer.downUntil = Date.now() + peer.backoffMs;
+        this.#o.logger.debug({ to: index, err: errorText(err) }, 'hand-over send failed');
+      },
+    );
+  }
+
+  /** Deletes this epoch's shares once t'+1 target nodes signed that the target chain completed the hand-over. */
+  async #checkCompletion(): Promise<void> {
+    const { target, logger, store } = this.#o;
+    await Promise.all(target.members.filter((m) => !this.#confirmed.has(m.index)).map(async (m) => {
+      try {
+        const answer = HandoffStatusAnswer.parse(await rpcCall(m.jsonrpc, 'HandoffStatus', {}, 5000));
+        const valid = answer.complete && answer.signature !== undefined && answer.node_index === m.index &&
+          answer.chain_id === target.chain_id && answer.epoch === target.epoch && answer.previous_epoch === Number(this.epoch) &&
+          verifyHandoffComplete(this.#targetKeys.get(m.index) as Uint8Array, target.chain_id, BigInt(target.epoch), this.epoch, hexToBytes(answer.signature));
+        if (valid) this.#confirmed.add(m.index);
+      } catch (err) {
+        logger.debug({ node: m.index, err: errorText(err) }, 'hand-over status not available');
+      }
+    }));
+    if (this.#confirmed.size < target.t + 1) return;
+    store.markHandedOver(this.epoch, BigInt(target.epoch));
+    await store.flush();
+    for (const peer of this.#peers.values()) {
+      peer.sent.length = 0;
+      peer.queue = [];
+    }
+    logger.info({ next_epoch: target.epoch, confirmed_by: [...this.#confirmed].sort((a, b) => a - b) },
+      `epoch ${target.epoch} completed the hand-over: this node's shares of epoch ${this.epoch} are deleted`);
+  }
+}
+
+export interface MappingCollectorOptions {
+  readonly cometRpc: string;
+  readonly tx: TxContext;
+  readonly source: Committee;
+  readonly logger: Logger;
+  readonly txLifetimeBlocks: number;
+  readonly pollMs: number;
+  /** Rotating submitters, as for key generation: node of rank r waits r × this before submitting a chunk. */
+  readonly staggerMs: number;
+  readonly n: number;
+}
+
+interface AgreedChunk {
+  readonly body: Extract<TxBody, { type: 'mapping_transfer' }>;
+  readonly notBefore: number;
+  lastSubmitted: number;
+}
+
+export class MappingCollector {
+  readonly #o: MappingCollectorOptions;
+  readonly #loop: Loop;
+  readonly #sourceKeys: Map<number, Uint8Array>;
+  readonly #agreed = new Map<number, AgreedChunk>();
+  #complete = false;
+
+  constructor(options: MappingCollectorOptions) {
+    this.#o = options;
+    this.#sourceKeys = new Map(options.source.members.map((m) => [m.index, parsePublicKey(m.public_key)]));
+    this.#loop = new Loop('mapping collection', options.pollMs, options.logger, () => this.#tick());
+  }
+
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#complete) return;
+    const answer = await abciQuery(this.#o.cometRpc, '/handoff/in');
+    if (answer.code !== 0) throw new Error(`cannot read the hand-off state: ${answer.log}`);
+    const handoff = HandoffIn.parse(answer.value);
+    const missing = handoff.chunk_count === null ? [0] : handoff.chunks_missing;
+    if (handoff.complete || (handoff.chunk_count !== null && missing.length === 0)) {
+      this.#complete = handoff.complete;
+      this.#agreed.clear();
+      return;
+    }
+    for (const [chunk] of this.#agreed) if (!missing.includes(chunk)) this.#agreed.delete(chunk);
+    for (const chunk of missing.slice(0, 4)) {
+      if (!this.#agreed.has(chunk)) await this.#collect(chunk);
+    }
+    const now = Date.now();
+    for (const [chunk, agreed] of this.#agreed) {
+      if (now < agreed.notBefore || now - agreed.lastSubmitted < RESUBMIT_MS) continue;
+      agreed.lastSubmitted = now;
+      const result = await submit(this.#o.cometRpc, this.#o.tx, agreed.body, this.#o.txLifetimeBlocks);
+      this.#o.logger.info({ chunk, code: result.code, log: result.log }, 'submitted a chunk of the previous epoch\'s mapping');
+    }
+  }
+
+  /** Asks every source node for the chunk; keeps it once k_source of them signed identical copies. */
+  async #collect(chunk: number): Promise<void> {
+    const { source, logger } = this.#o;
+    const copies = new Map<string, { parsed: z.infer<typeof SignedChunk>; items: MappingItem[]; attestations: MappingAttestation[] }>();
+    await Promise.all(source.members.map(async (m) => {
+      try {
+        const parsed = SignedChunk.parse(await rpcCall(m.jsonrpc, 'HandoffMappingChunk', { chunk }, 10_000));
+        if (parsed.node_index !== m.index || parsed.chain_id !== source.chain_id || parsed.epoch !== source.epoch || parsed.chunk !== chunk) {
+          throw new Error(`answered for node ${parsed.node_index}, chain ${parsed.chain_id}, epoch ${parsed.epoch}, chunk ${parsed.chunk}`);
+        }
+        if (parsed.next_epoch !== Number(this.#o.tx.epoch)) throw new Error(`its epoch hands over to epoch ${parsed.next_epoch}, not to this one`);
+        const items = parsed.items.map(mappingItemFromJson);
+        const signature = hexToBytes(parsed.signature);
+        const parts = mappingChunkParts({ chainId: source.chain_id, epoch: BigInt(source.epoch) }, this.#o.tx.epoch, chunk, parsed.chunks, BigInt(parsed.end_index), items);
+        if (!verifySignature(this.#sourceKeys.get(m.index) as Uint8Array, MAPPING_CHUNK_TAG, parts, signature)) throw new Error('its signature does not verify');
+        const key = bytesToHex(parts[parts.length - 1] as Uint8Array) + `/${parsed.chunks}/${parsed.end_index}`;
+        const copy = copies.get(key) ?? { parsed, items, attestations: [] };
+        copy.attestations.push({ nodeIndex: m.index, signature });
+        copies.set(key, copy);
+      } catch (err) {
+        logger.debug({ chunk, node: m.index, err: errorText(err) }, 'no usable copy of a mapping chunk from this source node');
+      }
+    }));
+    const agreed = [...copies.values()].find((c) => c.attestations.length >= source.k);
+    if (agreed === undefined) return;
+    const rank = ((chunk % this.#o.n) - (this.#o.tx.signerIndex - 1) + this.#o.n) % this.#o.n;
+    this.#agreed.set(chunk, {
+      body: {
+        type: 'mapping_transfer', chunkIndex: chunk, chunkCount: agreed.parsed.chunks, endIndex: BigInt(agreed.parsed.end_index),
+        items: agreed.items, attestations: agreed.attestations.sort((a, b) => a.nodeIndex - b.nodeIndex).slice(0, source.k),
+      },
+      notBefore: Date.now() + rank * this.#o.staggerMs,
+      lastSubmitted: 0,
+    });
+  }
+}
