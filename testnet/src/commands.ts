@@ -1,5 +1,5 @@
 /**
- * `torus testnet up [--detach] | status | down`, for scripts. `up` runs the launcher (main.ts); with
+ * `torus testnet up [--detach] | status | rotate | down`, for scripts. `up` runs the launcher (main.ts); with
  * `--detach` it starts it in the background (own process group, output in DIR/testnet.log) and returns once
  * the network is up. `down` stops a detached launcher, which stops every process cleanly.
  */
@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { REPO_ROOT } from '../../core/comet/binary.js';
-import { readDescription, TestnetArgs, testnetStatus, upMarker } from './contract-testnet.js';
+import { z } from 'zod';
+import { finishRotation, prepareRotation, readDescription, TestnetArgs, testnetStatus, upMarker, waitForHandover } from './contract-testnet.js';
 
 export interface TestnetCommandIo {
   readonly print: (lines: string[]) => void;
@@ -86,6 +87,22 @@ export function registerTestnetCommands(program: Command, io: TestnetCommandIo):
         ...state.nodes.map((n) => `node ${n.index}: height ${n.height ?? 'down'}, JSON-RPC ${n.jsonrpc_healthy ? 'healthy' : 'down'}`),
         state.buffer === null ? 'key buffer: unknown (no node answers)' : `key buffer: ${state.buffer.ready}/${state.buffer.target} ready, ${state.buffer.generating} generating, ${state.buffer.assigned} assigned`,
       ]);
+    });
+
+  dirOption(testnet.command('rotate').description('hand every key over to a new epoch of new nodes, then make it current'))
+    .option('--nodes <n>', 'nodes in the new epoch', '5')
+    .action(async (options: { dir: string; nodes: string }) => {
+      const dir = path.resolve(options.dir);
+      const nodes = z.coerce.number().int().min(1).max(32).parse(options.nodes);
+      const pid = launcherPid(dir);
+      if (pid === undefined) throw new Error(`no running network in ${dir}; start it with torus testnet up --detach --dir ${dir}`);
+      const say = (line: string) => io.print([line]);
+      const d = await prepareRotation(dir, { nodes, say });
+      // The running launcher starts the new nodes' launchers (and supervises them from then on).
+      process.kill(pid, 'SIGHUP');
+      say(`starting the ${d.handover?.n} nodes of epoch ${d.handover?.epoch}; they take the mapping and the keys over from epoch ${d.epoch}`);
+      await waitForHandover(dir, say);
+      await finishRotation(dir, say);
     });
 
   dirOption(testnet.command('down').description('stop a network started with --detach'))

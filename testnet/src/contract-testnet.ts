@@ -10,7 +10,14 @@
  *   DIR/anvil-state.json, DIR/anvil.log, DIR/dev-issuer-key.json, DIR/dev-issuer.log
  *
  * Ports: node i uses base + 10(i-1) + {0 CometBFT p2p, 1 CometBFT RPC, 2 ABCI, 3 key generation, 4 JSON-RPC};
- * anvil base + 10n, the development issuer base + 10n + 1.
+ * anvil base + 10n, the development issuer base + 10n + 1. Each later epoch's nodes (`rotate`) take the next
+ * 10 ports each, from base + 10(1 + all nodes so far); they are named e<epoch>node<i>.
+ *
+ * Rotation (`rotate`, `torus testnet rotate`): the owner creates epoch e+1 linked to e, whitelists and funds
+ * new node keys; their launchers start (the running launcher starts them on SIGHUP), register, form the new
+ * chain and take the mapping and the keys over from epoch e's nodes; once the new chain records the hand-off
+ * as complete, epoch e+1 becomes current and client.json points at its nodes. Epoch e's nodes keep running
+ * (they refuse share requests, naming epoch e+1) and are listed under `retired`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,12 +29,12 @@ import { bytesToHex } from '../../core/encoding/bytes.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { loadOrCreateNodeKey } from '../../core/node-key.js';
 import { ManagedProcess } from '../../core/process.js';
-import { startAnvil, type Anvil } from '../../contracts/src/anvil.js';
+import { devAccounts, startAnvil, type Anvil } from '../../contracts/src/anvil.js';
 import { deployNodeList, NodeListContract, providerFor, walletFor } from '../../contracts/src/node-list.js';
 import { clientNetworkFromContract } from '../../node/src/client-network.js';
 import { DEV_AUDIENCE, DEV_VERIFIER } from '../../retrieval/src/verifiers/dev-issuer.js';
 
-const EPOCH = 1;
+const FIRST_EPOCH = 1;
 
 /** The launcher's options (npm run testnet, torus testnet up). */
 export const TestnetArgs = z.object({
@@ -41,6 +48,23 @@ export const TestnetArgs = z.object({
 /** The file whose presence says the network in DIR is up; it holds the launcher's pid. */
 export const upMarker = (dir: string) => path.join(dir, 'testnet.up');
 
+const TestnetNode = z.object({
+  /** nodeN (epoch 1) or e<epoch>nodeN: its configuration file and data directory. */
+  name: z.string(),
+  /** Its position in the contract (= share index); 0 until it has registered. */
+  index: z.number(),
+  address: z.string(),
+  public_key: z.string(),
+  jsonrpc: z.string(),
+  cometbft_rpc: z.string(),
+  config: z.string(),
+  data_dir: z.string(),
+  logs: z.record(z.string(), z.string()),
+});
+type TestnetNode = z.infer<typeof TestnetNode>;
+
+const EpochNodes = z.object({ epoch: z.number(), n: z.number(), k: z.number(), t: z.number(), nodes: z.array(TestnetNode) });
+
 export const TestnetDescription = z.object({
   dir: z.string(),
   chain_rpc: z.string(),
@@ -53,19 +77,12 @@ export const TestnetDescription = z.object({
   dev_issuer: z.string(),
   verifier: z.string(),
   client_network: z.string(),
-  nodes: z.array(z.object({
-    /** nodeN: its configuration file and data directory. */
-    name: z.string(),
-    /** Its position in the contract (= share index); 0 until it has registered. */
-    index: z.number(),
-    address: z.string(),
-    public_key: z.string(),
-    jsonrpc: z.string(),
-    cometbft_rpc: z.string(),
-    config: z.string(),
-    data_dir: z.string(),
-    logs: z.record(z.string(), z.string()),
-  })),
+  /** The current epoch's nodes. */
+  nodes: z.array(TestnetNode),
+  /** The next epoch while it takes the keys over (see `rotate`). */
+  handover: EpochNodes.optional(),
+  /** Earlier epochs, whose nodes keep running after their hand-over. */
+  retired: z.array(EpochNodes).default([]),
 });
 export type TestnetDescription = z.infer<typeof TestnetDescription>;
 
@@ -91,31 +108,39 @@ export function readDescription(dir: string): TestnetDescription {
  * current. Returns the contract address.
  */
 export async function provisionEpoch(p: { rpcUrl: string; chainId: number; adminSecretKey: string; n: number; nodes: readonly string[]; say: (line: string) => void }): Promise<string> {
-  const k = Math.floor(p.n / 2) + 1;
-  const t = maxFaults(p.n);
   const provider = providerFor(p.rpcUrl, p.chainId);
   const admin = walletFor(p.adminSecretKey, provider);
   const deployed = await deployNodeList(admin);
-  const contract = new NodeListContract(deployed.address, admin);
   p.say(`contract: NodeList deployed at ${deployed.address}`);
-  await contract.createEpoch({ epoch: EPOCH, n: p.n, k, t });
-  p.say(`epoch ${EPOCH} created: n=${p.n}, k=${k}, t=${t}`);
+  const contract = new NodeListContract(deployed.address, admin);
+  await addEpoch(contract, admin, { epoch: FIRST_EPOCH, n: p.n, nodes: p.nodes, say: p.say });
+  await contract.setCurrentEpoch(FIRST_EPOCH);
+  p.say(`epoch ${FIRST_EPOCH} is current`);
+  return deployed.address;
+}
+
+/** Creates an epoch (k and t by the rules; linked after `prevEpoch` when given), whitelists and funds its node keys. */
+async function addEpoch(contract: NodeListContract, admin: ReturnType<typeof walletFor>, p: { epoch: number; n: number; nodes: readonly string[]; prevEpoch?: number; say: (line: string) => void }): Promise<{ k: number; t: number }> {
+  const k = Math.floor(p.n / 2) + 1;
+  const t = maxFaults(p.n);
+  await contract.createEpoch({ epoch: p.epoch, n: p.n, k, t, prevEpoch: p.prevEpoch ?? 0 });
+  if (p.prevEpoch !== undefined) await contract.linkNextEpoch(p.prevEpoch, p.epoch);
+  p.say(`epoch ${p.epoch} created: n=${p.n}, k=${k}, t=${t}${p.prevEpoch !== undefined ? `, after epoch ${p.prevEpoch}` : ''}`);
   for (const address of p.nodes) {
-    await contract.updateWhitelist(EPOCH, address, true);
+    await contract.updateWhitelist(p.epoch, address, true);
     await (await admin.sendTransaction({ to: address, value: 10n ** 18n })).wait();
   }
-  await contract.setCurrentEpoch(EPOCH);
-  p.say(`whitelisted and funded ${p.nodes.length} node keys; epoch ${EPOCH} is current`);
-  return deployed.address;
+  p.say(`whitelisted and funded ${p.nodes.length} node keys for epoch ${p.epoch}`);
+  return { k, t };
 }
 
 /** A node's configuration file (node/src/config.ts) for a local network with the development issuer. */
 export function nodeConfig(p: {
   ethRpc: string; contract: string; dataDir: string; publicHost: string; listenHost?: string; nodeKeyFile?: string; issuerUrl: string; keys: number;
-  ports: { cometbft_p2p: number; cometbft_rpc: number; abci: number; keygen: number; jsonrpc: number };
+  ports: { cometbft_p2p: number; cometbft_rpc: number; abci: number; keygen: number; jsonrpc: number }; epoch?: number;
 }): Record<string, unknown> {
   return {
-    eth_rpc: p.ethRpc, contract: p.contract, epoch: EPOCH, data_dir: p.dataDir, public_host: p.publicHost, mode: 'development',
+    eth_rpc: p.ethRpc, contract: p.contract, epoch: p.epoch ?? FIRST_EPOCH, data_dir: p.dataDir, public_host: p.publicHost, mode: 'development',
     ...(p.listenHost !== undefined ? { listen_host: p.listenHost } : {}),
     ...(p.nodeKeyFile !== undefined ? { node_key_file: p.nodeKeyFile } : {}),
     ports: p.ports,
@@ -128,14 +153,40 @@ export function nodeConfig(p: {
 export class ContractTestnet {
   #description: TestnetDescription;
   readonly anvil: Anvil;
-  readonly launchers: readonly ManagedProcess[];
+  readonly launchers: ManagedProcess[] = [];
   readonly devIssuer: ManagedProcess;
 
-  private constructor(description: TestnetDescription, anvil: Anvil, launchers: ManagedProcess[], devIssuer: ManagedProcess) {
+  private constructor(description: TestnetDescription, anvil: Anvil, devIssuer: ManagedProcess) {
     this.#description = description;
     this.anvil = anvil;
-    this.launchers = launchers;
     this.devIssuer = devIssuer;
+  }
+
+  /**
+   * Starts a launcher for every node of the description (current, handing over, retired) that has none;
+   * returns the new ones. The running launcher calls it on SIGHUP after `torus testnet rotate` added nodes.
+   */
+  startMissing(): ManagedProcess[] {
+    this.#description = readDescription(this.#description.dir);
+    const started: ManagedProcess[] = [];
+    for (const node of allNodes(this.#description)) {
+      if (this.launchers.some((l) => l.name === node.name)) continue;
+      const launcher = new ManagedProcess(node.name, process.execPath, [
+        path.join(REPO_ROOT, 'dist/client/src/cli.js'), 'node', 'start', '--config', node.config,
+      ], path.join(this.#description.dir, `${node.name}.log`), { ownGroup: true });
+      launcher.start();
+      this.launchers.push(launcher);
+      started.push(launcher);
+    }
+    return started;
+  }
+
+  /** Hands the keys over to a new epoch of `nodes` nodes (see the file comment); resolves once it is current. */
+  async rotate(options: { nodes: number; say: (line: string) => void; timeoutMs?: number }): Promise<void> {
+    await prepareRotation(this.#description.dir, { nodes: options.nodes, say: options.say });
+    this.startMissing();
+    await waitForHandover(this.#description.dir, options.say, options.timeoutMs);
+    this.#description = await finishRotation(this.#description.dir, options.say);
   }
 
   /** Creates the network in `options.dir` (or resumes the one there) and starts every process. */
@@ -162,11 +213,9 @@ export class ContractTestnet {
       '--key-file', path.join(dir, 'dev-issuer-key.json'),
     ], path.join(dir, 'dev-issuer.log'));
     devIssuer.start();
-    const launchers = description.nodes.map((node) => new ManagedProcess(node.name, process.execPath, [
-      path.join(REPO_ROOT, 'dist/client/src/cli.js'), 'node', 'start', '--config', node.config,
-    ], path.join(dir, `${node.name}.log`), { ownGroup: true }));
-    for (const launcher of launchers) launcher.start();
-    return new ContractTestnet(description, anvil, launchers, devIssuer);
+    const network = new ContractTestnet(description, anvil, devIssuer);
+    network.startMissing();
+    return network;
   }
 
   static async #create(dir: string, n: number, keys: number, basePort: number, anvil: Anvil, issuerUrl: string, say: (line: string) => void): Promise<TestnetDescription> {
@@ -191,8 +240,8 @@ export class ContractTestnet {
       }), null, 2)}\n`);
     }
     return {
-      dir, chain_rpc: anvil.rpcUrl, eth_chain_id: anvil.chainId, contract, epoch: EPOCH, n, k: Math.floor(n / 2) + 1, t: maxFaults(n), key_buffer_target: keys, base_port: basePort,
-      dev_issuer: issuerUrl, verifier: DEV_VERIFIER, client_network: path.join(dir, 'client.json'), nodes,
+      dir, chain_rpc: anvil.rpcUrl, eth_chain_id: anvil.chainId, contract, epoch: FIRST_EPOCH, n, k: Math.floor(n / 2) + 1, t: maxFaults(n), key_buffer_target: keys, base_port: basePort,
+      dev_issuer: issuerUrl, verifier: DEV_VERIFIER, client_network: path.join(dir, 'client.json'), nodes, retired: [],
     };
   }
 
@@ -227,8 +276,7 @@ export class ContractTestnet {
       check('registrations');
       await sleep(500);
     }
-    const listed = (await contract.getEpochInfo(d.epoch))?.nodeList ?? [];
-    d = { ...d, nodes: d.nodes.map((node) => ({ ...node, index: listed.indexOf(node.address) + 1 })).sort((a, b) => a.index - b.index) };
+    d = { ...d, nodes: await withIndexes(contract, d.epoch, d.nodes) };
     this.#description = d;
     writeFileSync(path.join(d.dir, 'testnet.json'), `${JSON.stringify(d, null, 2)}\n`);
     for (;;) {
@@ -246,8 +294,7 @@ export class ContractTestnet {
         await sleep(250);
       }
     }
-    const client = await clientNetworkFromContract(contract, provider, d.epoch);
-    writeFileSync(d.client_network, `${JSON.stringify({ ...client, dev_issuer: d.dev_issuer }, null, 2)}\n`);
+    await writeClientNetwork(d);
   }
 
   async stop(): Promise<void> {
@@ -281,4 +328,129 @@ export async function keyBuffer(d: TestnetDescription): Promise<TestnetStatus['b
     if (answer?.code === 0) return answer.value as NonNullable<TestnetStatus['buffer']>;
   }
   return null;
+}
+
+function allNodes(d: TestnetDescription): TestnetNode[] {
+  return [...d.retired.flatMap((e) => e.nodes), ...d.nodes, ...(d.handover?.nodes ?? [])];
+}
+
+/** The nodes with their positions in the contract's list of `epoch` (0 for one not listed yet), by position. */
+async function withIndexes(contract: NodeListContract, epoch: number, nodes: readonly TestnetNode[]): Promise<TestnetNode[]> {
+  const listed = (await contract.getEpochInfo(epoch))?.nodeList ?? [];
+  return nodes.map((node) => ({ ...node, index: listed.indexOf(node.address) + 1 })).sort((a, b) => a.index - b.index);
+}
+
+function contractOf(d: TestnetDescription): NodeListContract {
+  return new NodeListContract(d.contract, providerFor(d.chain_rpc, d.eth_chain_id));
+}
+
+/** The contract as its owner: anvil's first development account deployed it (provisionEpoch). */
+function ownerOf(d: TestnetDescription): { contract: NodeListContract; admin: ReturnType<typeof walletFor> } {
+  const admin = walletFor(devAccounts()[0]?.secretKey as string, providerFor(d.chain_rpc, d.eth_chain_id));
+  return { contract: new NodeListContract(d.contract, admin), admin };
+}
+
+/** client.json: the current epoch's nodes as the contract lists them, and the development issuer. */
+async function writeClientNetwork(d: TestnetDescription): Promise<void> {
+  const contract = contractOf(d);
+  const client = await clientNetworkFromContract(contract, providerFor(d.chain_rpc, d.eth_chain_id), d.epoch);
+  writeFileSync(d.client_network, `${JSON.stringify({ ...client, dev_issuer: d.dev_issuer }, null, 2)}\n`);
+}
+
+const saveDescription = (d: TestnetDescription) => writeFileSync(path.join(d.dir, 'testnet.json'), `${JSON.stringify(d, null, 2)}\n`);
+
+/**
+ * The owner's part of a rotation: epoch e+1 with `nodes` new node keys, created after epoch e, its nodes
+ * whitelisted and funded, their configurations written, and `handover` recorded in testnet.json. Idempotent
+ * while the same hand-over is under way (a second call returns it unchanged).
+ */
+export async function prepareRotation(dir: string, options: { nodes: number; say: (line: string) => void }): Promise<TestnetDescription> {
+  const d = readDescription(dir);
+  if (d.handover !== undefined) {
+    options.say(`epoch ${d.handover.epoch} is already taking the keys over from epoch ${d.epoch}`);
+    return d;
+  }
+  const epoch = d.epoch + 1;
+  const n = options.nodes;
+  const firstPort = d.base_port + 10 * (1 + allNodes(d).length);
+  const nodeConfigTemplate = JSON.parse(readFileSync(d.nodes[0]?.config as string, 'utf8')) as { eth_rpc: string; genesis: { key_buffer_target: number } };
+  const nodes: TestnetNode[] = [];
+  for (let i = 1; i <= n; i++) {
+    const port = (slot: number) => firstPort + 10 * (i - 1) + slot;
+    const name = `e${epoch}node${i}`;
+    const dataDir = path.join(dir, name);
+    const config = path.join(dir, `${name}.json`);
+    const signer = new NodeSigner(loadOrCreateNodeKey(path.join(dataDir, 'node-key.json')).secretKey);
+    writeFileSync(config, `${JSON.stringify(nodeConfig({
+      ethRpc: nodeConfigTemplate.eth_rpc, contract: d.contract, dataDir: name, publicHost: '127.0.0.1', issuerUrl: d.dev_issuer, keys: d.key_buffer_target, epoch,
+      ports: { cometbft_p2p: port(0), cometbft_rpc: port(1), abci: port(2), keygen: port(3), jsonrpc: port(4) },
+    }), null, 2)}\n`);
+    nodes.push({
+      name, index: 0, address: signer.checksumAddress, public_key: bytesToHex(signer.publicKey),
+      jsonrpc: `http://127.0.0.1:${port(4)}/jrpc`, cometbft_rpc: `http://127.0.0.1:${port(1)}`, config, data_dir: dataDir,
+      logs: Object.fromEntries(['cometbft', 'abci', 'dkg', 'retrieval'].map((p) => [p, path.join(dataDir, `${p}.log`)]).concat([['launcher', path.join(dir, `${name}.log`)]])),
+    });
+  }
+  const { contract, admin } = ownerOf(d);
+  const { k, t } = await addEpoch(contract, admin, { epoch, n, nodes: nodes.map((x) => x.address), prevEpoch: d.epoch, say: options.say });
+  const next = { ...d, handover: { epoch, n, k, t, nodes } };
+  saveDescription(next);
+  return next;
+}
+
+/**
+ * Waits until the handing-over epoch's nodes are listed, their chain runs and it records the hand-off as
+ * complete, showing progress (chunks of the mapping, keys reshared).
+ */
+export async function waitForHandover(dir: string, say: (line: string) => void, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const d = readDescription(dir);
+    const handover = d.handover;
+    if (handover === undefined) throw new Error(`no hand-over under way in ${dir}`);
+    const listed = (await contractOf(d).getEpochInfo(handover.epoch))?.nodeList.length ?? 0;
+    let line = `epoch ${handover.epoch}: ${listed} of ${handover.n} nodes registered`;
+    if (listed >= handover.n) {
+      const states = await Promise.all(handover.nodes.map((node) => abciQuery(node.cometbft_rpc, '/handoff/in').then((a) => (a.code === 0 ? a.value as HandoffProgress : undefined), () => undefined)));
+      const state = states.find((s) => s !== undefined);
+      if (state?.complete === true) {
+        say(`epoch ${handover.epoch} took over every key of epoch ${d.epoch} (${state.keys_transferred} keys)`);
+        return;
+      }
+      line = state === undefined ? `epoch ${handover.epoch}: all nodes registered; waiting for its chain` :
+        `epoch ${handover.epoch}: mapping chunks ${state.chunks_received}/${state.chunk_count ?? '?'}, keys reshared ${state.keys_transferred - state.keys_resharing}/${state.keys_transferred}`;
+    }
+    if (line !== last) say(line);
+    last = line;
+    if (Date.now() > deadline) throw new Error(`the hand-over to epoch ${handover.epoch} is not complete after ${timeoutMs / 1000} s: ${line} (logs in ${dir})`);
+    await sleep(1000);
+  }
+}
+
+interface HandoffProgress {
+  readonly complete: boolean;
+  readonly chunks_received: number;
+  readonly chunk_count: number | null;
+  readonly keys_transferred: number;
+  readonly keys_resharing: number;
+}
+
+/** Makes the handed-over epoch current on the contract and in testnet.json and client.json. */
+export async function finishRotation(dir: string, say: (line: string) => void): Promise<TestnetDescription> {
+  const d = readDescription(dir);
+  const handover = d.handover;
+  if (handover === undefined) throw new Error(`no hand-over under way in ${dir}`);
+  const { contract } = ownerOf(d);
+  await contract.setCurrentEpoch(handover.epoch);
+  const next: TestnetDescription = {
+    ...d, epoch: handover.epoch, n: handover.n, k: handover.k, t: handover.t,
+    nodes: await withIndexes(contract, handover.epoch, handover.nodes),
+    retired: [...d.retired, { epoch: d.epoch, n: d.n, k: d.k, t: d.t, nodes: d.nodes }],
+  };
+  delete next.handover;
+  saveDescription(next);
+  await writeClientNetwork(next);
+  say(`epoch ${handover.epoch} is current; ${next.client_network} lists its nodes; epoch ${d.epoch}'s nodes keep running and refuse share requests`);
+  return next;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { REPO_ROOT } from '../../core/comet/binary.js';
+import type { ManagedProcess } from '../../core/process.js';
 import { ContractTestnet, keyBuffer, TestnetArgs, upMarker } from './contract-testnet.js';
 
 const USAGE = 'usage: npm run testnet [-- --nodes N] [--keys BUFFER] [--dir DIR] [--base-port PORT] [--fresh]';
@@ -50,11 +51,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
-  for (const launcher of network.launchers) {
+  const watchExit = (launcher: ManagedProcess) => {
     void launcher.exited().then((code) => {
       if (!stopping) console.error(`${launcher.name} exited with code ${code}; see ${path.join(dir, `${launcher.name}.log`)}`);
     });
-  }
+  };
+  network.launchers.forEach(watchExit);
+  // `torus testnet rotate` adds the next epoch's nodes to testnet.json and asks for them with SIGHUP.
+  process.on('SIGHUP', () => {
+    const started = network.startMissing();
+    started.forEach(watchExit);
+    if (started.length > 0) say(`\nstarted ${started.map((l) => l.name).join(', ')}`);
+  });
 
   await network.waitUntilUp(say);
   const d = network.description;
