@@ -7,6 +7,9 @@ import { readJsonFile } from '../../core/json-file.js';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** A peer's libp2p address without its /p2p part, e.g. /ip4/127.0.0.1/tcp/7001. */
+const Libp2pAddress = z.string().regex(/^\/(ip4|ip6|dns4|dns6)\/[^/]+\/tcp\/\d{1,5}$/, 'a libp2p address looks like /ip4/HOST/tcp/PORT');
+
 /** Another epoch's committee, as the contract lists it: what a hand-over needs to reach and check it. */
 export const CommitteeSchema = z.object({
   /** Its CometBFT chain id (network-plan.ts chainIdFor). */
@@ -20,7 +23,7 @@ export const CommitteeSchema = z.object({
     /** secp256k1 public key, hex (33 or 65 bytes). */
     public_key: z.string().regex(/^(0x)?[0-9a-fA-F]{66}([0-9a-fA-F]{64})?$/),
     /** Its key-generation libp2p address. */
-    address: z.string().regex(/^\/(ip4|ip6|dns4|dns6)\/[^/]+\/tcp\/\d{1,5}$/),
+    address: Libp2pAddress,
     /** Its retrieval server's JSON-RPC URL. */
     jsonrpc: z.url(),
   }).strict()).min(1),
@@ -39,7 +42,7 @@ export const KeygenConfigSchema = z.object({
   /** This node's CometBFT RPC. */
   comet_rpc: z.url(),
   /** Every member's libp2p address by node index (this node's own entry is ignored). */
-  peers: z.array(z.object({ index: z.number().int().positive(), address: z.string().regex(/^\/(ip4|ip6|dns4|dns6)\/[^/]+\/tcp\/\d{1,5}$/) }).strict()).min(1),
+  peers: z.array(z.object({ index: z.number().int().positive(), address: Libp2pAddress }).strict()).min(1),
   max_keys_in_flight: z.number().int().min(1).max(1000).default(16),
   tick_ms: z.number().int().min(1).max(10_000).default(20),
   poll_ms: z.number().int().min(10).max(60_000).default(200),
