@@ -154,6 +154,21 @@ export class KeygenTransport {
     });
   }
 
+  /**
+   * The members (by index) this node has an open connection to; with `dialMissing`, it first tries for up to
+   * `dialTimeoutMs` to connect to the others. Connections otherwise open with the first frame sent either
+   * way and stay open, so an idle node that just started would count none (torus-dkg's readiness dials).
+   */
+  async connectedMembers(options: { dialMissing?: boolean; dialTimeoutMs?: number } = {}): Promise<number[]> {
+    const members = [...this.#members.peerIds].filter(([, id]) => !id.equals(this.#node.peerId));
+    const connected = await Promise.all(members.map(async ([index, id]) => {
+      if (this.#node.getConnections(id).length > 0) return index;
+      if (options.dialMissing !== true) return undefined;
+      return this.#node.dial(id, { signal: AbortSignal.timeout(options.dialTimeoutMs ?? 2000) }).then(() => index, () => undefined);
+    }));
+    return connected.filter((index): index is number => index !== undefined).sort((a, b) => a - b);
+  }
+
   /** Sends one frame to a member. Throws when the peer cannot be reached; the caller retries later. */
   async send(to: number, frame: Uint8Array): Promise<void> {
     return this.#send(this.#members, to, frame);
@@ -161,7 +176,7 @@ export class KeygenTransport {
 
   async #send(channel: Channel, to: number, frame: Uint8Array): Promise<void> {
     const id = channel.peerIds.get(to);
-    if (id === undefined) throw new Error(`node ${to} is not a peer on ${channel.options.protocol}`);
+    if (id === undefined) throw new Error(`node ${to} is not a member of the committee on ${channel.options.protocol}`);
     const stream = await this.#node.dialProtocol(id, channel.options.protocol, { signal: AbortSignal.timeout(5000) });
     try {
       await stream.sink(lp.encode([frame]));
