@@ -10,17 +10,28 @@ export interface Thresholds {
   readonly t: number;
 }
 
-/** Returns a description of the first broken rule, or undefined when (n, k, t) is valid. */
-export function thresholdError({ n, k, t }: Thresholds): string | undefined {
-  for (const [name, value] of [['n', n], ['k', k], ['t', t]] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) return `${name} must be a non-negative integer, got ${value}`;
+/** The first broken rule: the parameter it is about (for messages that name a field) and what is wrong. */
+export interface ThresholdProblem {
+  readonly parameter: keyof Thresholds;
+  readonly message: string;
+}
+
+/** The first broken rule, or undefined when (n, k, t) is valid. */
+export function thresholdProblem({ n, k, t }: Thresholds): ThresholdProblem | undefined {
+  for (const [parameter, value] of [['n', n], ['k', k], ['t', t]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) return { parameter, message: `${parameter} must be a non-negative integer, got ${value}` };
   }
-  if (n < 1) return `n must be at least 1, got ${n}`;
-  if (k !== Math.floor(n / 2) + 1) return `k must be floor(n/2)+1 = ${Math.floor(n / 2) + 1} for n=${n}, got ${k}`;
-  if (!(4 * t < n)) return `t must satisfy t < n/4 (n=${n}), got ${t}`;
-  if (!(t < k)) return `t must be less than k (k=${k}), got ${t}`;
-  if (!(k <= n - 2 * t)) return `k must satisfy k <= n-2t = ${n - 2 * t}, got ${k}`;
+  if (n < 1) return { parameter: 'n', message: `n must be at least 1, got ${n}` };
+  if (k !== Math.floor(n / 2) + 1) return { parameter: 'k', message: `k must be floor(n/2)+1 = ${Math.floor(n / 2) + 1} for n=${n}, got ${k}` };
+  if (!(4 * t < n)) return { parameter: 't', message: `t must satisfy t < n/4 (n=${n}), got ${t}` };
+  if (!(t < k)) return { parameter: 't', message: `t must be less than k (k=${k}), got ${t}` };
+  if (!(k <= n - 2 * t)) return { parameter: 'k', message: `k must satisfy k <= n-2t = ${n - 2 * t}, got ${k}` };
   return undefined;
+}
+
+/** Returns a description of the first broken rule, or undefined when (n, k, t) is valid. */
+export function thresholdError(thresholds: Thresholds): string | undefined {
+  return thresholdProblem(thresholds)?.message;
 }
 
 /** The largest t allowed for n nodes. */

@@ -1,11 +1,12 @@
 /**
- * The `torus` commands for operators: `node start` / `node key` for a node, the contract owner's
+ * The `torus` commands for operators: `node init` / `node key` / `node start` for a node, the contract owner's
  * `contract deploy`, `epoch create`, `epoch set-current` and `whitelist add`, and the read-only `epoch status`
  * and `network export` (the client network file of an epoch, from the contract). Each admin command prints
  * what it did and the transaction hash. Chain, contract and admin key come from options or the environment
  * (TORUS_ETH_RPC, TORUS_CONTRACT, TORUS_ADMIN_KEY as hex, or TORUS_ADMIN_KEY_FILE as {"secret_key"}).
  */
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { getAddress, parseEther } from 'ethers';
 import { bytesToHex } from '../../core/encoding/bytes.js';
@@ -15,7 +16,8 @@ import { thresholdError } from '../../core/epoch.js';
 import { createLogger } from '../../core/log.js';
 import { loadOrCreateNodeKey, readNodeKey } from '../../core/node-key.js';
 import { deployNodeList, NodeListContract, providerFor, walletFor } from '../../contracts/src/node-list.js';
-import { loadNodeConfig } from './config.js';
+import { DEFAULT_PORTS, loadNodeKeyFile, nodeConfigTextProblems, readNodeConfig } from './config.js';
+import { nodeConfigTemplate } from './config-template.js';
 import { contractRegistry } from './contract-registry.js';
 import { clientNetworkFromContract } from './client-network.js';
 import { startNode } from './start.js';
@@ -90,7 +92,9 @@ export function registerOperatorCommands(program: Command, io: CommandIo): void 
     .description('register in the contract, wait for the whole epoch, then run cometbft, torus-abci, torus-dkg and torus-retrieval')
     .requiredOption('--config <file>', 'the node configuration (node/README.md)')
     .action(async (options: { config: string }) => {
-      const config = loadNodeConfig(options.config);
+      // Validated in full before anything happens: no key is created and the contract is not called on a bad file.
+      const { config, overrides } = readNodeConfig(options.config, io.env);
+      if (overrides.length > 0) io.print([`from the environment: ${overrides.map((o) => `${o.field} (${o.variable})`).join(', ')}`]);
       const log = createLogger('torus-node', config.log_level);
       const running = await startNode({
         config, log, say: (line) => io.print([line]),
@@ -107,13 +111,52 @@ export function registerOperatorCommands(program: Command, io: CommandIo): void 
   node
     .command('key')
     .description("create the node key if missing and print the node's address (for the whitelist)")
-    .requiredOption('--config <file>', 'the node configuration')
+    .requiredOption('--config <file>', 'the node configuration (only data_dir and node_key_file are read, so it may still have fields to fill in)')
     .action((options: { config: string }, command: Command) => {
-      const config = loadNodeConfig(options.config);
-      const { secretKey, created } = loadOrCreateNodeKey(config.node_key_file);
+      const keyFile = loadNodeKeyFile(options.config, io.env);
+      const { secretKey, created } = loadOrCreateNodeKey(keyFile);
       const signer = new NodeSigner(secretKey);
-      report(command, { address: signer.checksumAddress, public_key: bytesToHex(signer.publicKey), created, file: config.node_key_file },
-        [`${created ? 'created' : 'existing'} node key ${config.node_key_file}`, `address      ${signer.checksumAddress}`, `public key   ${bytesToHex(signer.publicKey)}`]);
+      report(command, { address: signer.checksumAddress, public_key: bytesToHex(signer.publicKey), created, file: keyFile },
+        [`${created ? 'created' : 'existing'} node key ${keyFile}`, `address      ${signer.checksumAddress}`, `public key   ${bytesToHex(signer.publicKey)}`]);
+    });
+  node
+    .command('init')
+    .description('write a commented node configuration (JSONC) with every field, its default and the values it allows')
+    .option('--out <file>', 'the file to write', 'node.jsonc')
+    .option('--epoch <id>', 'the epoch the node joins', positiveInt('--epoch'), 1)
+    .option('--public-host <host>', 'the host name or IPv4 address other nodes reach this node at (default: a placeholder to fill in)')
+    .option('--contract <address>', 'NodeList contract address (default: $TORUS_CONTRACT, else a placeholder)')
+    .option('--eth-rpc <url>', 'Ethereum JSON-RPC URL (default: $TORUS_ETH_RPC, else a placeholder)')
+    .option('--force', 'replace the file if it exists')
+    .action((options: { out: string; epoch: number; publicHost?: string; contract?: string; ethRpc?: string; force?: boolean }, command: Command) => {
+      const fromEnv = (name: string) => (io.env[name] === '' ? undefined : io.env[name]);
+      // Next to the file, named after it, so that two nodes' files in one directory do not share a data_dir.
+      const dataDir = `${path.basename(options.out).replace(/\.[^.]*$/, '')}-data`;
+      const text = nodeConfigTemplate({
+        epoch: options.epoch, data_dir: dataDir, public_host: options.publicHost,
+        contract: options.contract ?? fromEnv('TORUS_CONTRACT'), eth_rpc: options.ethRpc ?? fromEnv('TORUS_ETH_RPC'),
+      });
+      // What is written must load as it is; only the placeholders may be left (the environment does not count).
+      const problems = nodeConfigTextProblems(text, options.out, {});
+      const wrong = problems.filter((p) => !p.fillIn);
+      if (wrong.length > 0) throw new Error(`refusing to write ${options.out}:\n  ${wrong.map((p) => `${p.field}: ${p.message}`).join('\n  ')}`);
+      try {
+        writeFileSync(options.out, text, { flag: options.force === true ? 'w' : 'wx' });
+      } catch (error) {
+        if (error instanceof Error && 'code' in error && error.code === 'EEXIST') throw new Error(`${options.out} exists; pass --force to replace it`);
+        throw error;
+      }
+      const fillIn = problems.map((p) => `${p.field}: ${p.message}`);
+      const keyCommand = `torus node key --config ${options.out}`;
+      const startCommand = `torus node start --config ${options.out}`;
+      report(command, { file: options.out, epoch: options.epoch, data_dir: dataDir, fill_in: problems.map((p) => p.field), next: [keyCommand, startCommand] }, [
+        `wrote ${options.out}: a commented configuration with every field, its default and the values it allows`,
+        `  epoch ${options.epoch}, data in ${dataDir}/, ports ${Object.entries(DEFAULT_PORTS).map(([name, port]) => `${name} ${port}`).join(', ')}, mode production`,
+        ...(fillIn.length > 0 ? ['still to fill in (torus node start names each one left):', ...fillIn.map((line) => `  ${line}`)] : []),
+        'next:',
+        `  ${keyCommand}     # creates the node key and prints the address for the contract owner's whitelist`,
+        `  ${startCommand}   # registers in the contract once whitelisted, then runs the node`,
+      ]);
     });
 
   const contract = program.command('contract').description('the NodeList contract');

@@ -1,7 +1,11 @@
-/** Test helpers: epochs of registered nodes as the contract would hold them, and what torus-dkg should be told about one. */
+/**
+ * Test helpers: epochs of registered nodes as the contract would hold them, a fake contract holding them, and what
+ * torus-dkg should be told about one.
+ */
 import { bytesToBigint } from '../../core/encoding/bytes.js';
 import { checksumAddress, ethereumAddress, publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
-import type { EpochOnChain, EpochRegistrations, NodeDetailsOnChain } from '../src/registry.js';
+import assert from 'node:assert/strict';
+import type { EpochOnChain, EpochRegistrations, NodeDetailsOnChain, NodeRegistry } from '../src/registry.js';
 
 export const CONTRACT = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 
@@ -39,4 +43,29 @@ export function expectedCommittee(chainId: string, { epoch, details }: EpochRegi
       return { index: i + 1, public_key: uncompressedKey(d), address: d.p2pListenAddress, jsonrpc: `http://${d.declaredIp}/jrpc` };
     }),
   };
+}
+
+/** The contract as the launcher sees it, changed by the test between polls. */
+export class FakeRegistry implements NodeRegistry {
+  readonly address = CONTRACT;
+  readonly epochs = new Map<number, EpochOnChain>();
+  readonly #details = new Map<number, ReadonlyMap<string, NodeDetailsOnChain>>();
+
+  put({ epoch, details }: EpochRegistrations): void {
+    this.epochs.set(epoch.id, epoch);
+    this.#details.set(epoch.id, details);
+  }
+
+  update(id: number, change: Partial<EpochOnChain>): void {
+    const epoch = this.epochs.get(id);
+    assert.ok(epoch !== undefined);
+    this.epochs.set(id, { ...epoch, ...change });
+  }
+
+  chainId = async () => 31337n;
+  epoch = async (id: number) => this.epochs.get(id);
+  details = async (epoch: number, node: string) => (this.epochs.get(epoch)?.nodeList.includes(node) ? this.#details.get(epoch)?.get(node) : undefined);
+  isWhitelisted = async () => true;
+  /** Whatever the launcher does with the contract in these tests, it must not register: registrations are final. */
+  listNode = async (): Promise<string> => assert.fail('no node registers in these tests');
 }

@@ -10,32 +10,7 @@ import path from 'node:path';
 import { loadKeygenConfig } from '../../dkg/src/config.js';
 import { createLogger } from '../../core/log.js';
 import { dkgTarget, NextEpochWatcher } from '../src/next-epoch.js';
-import type { EpochOnChain, EpochRegistrations, NodeDetailsOnChain, NodeRegistry } from '../src/registry.js';
-import { CONTRACT, expectedCommittee, registrations } from './helpers.js';
-
-/** The contract as the launcher sees it, changed by the test between polls. */
-class FakeRegistry implements NodeRegistry {
-  readonly address = CONTRACT;
-  readonly epochs = new Map<number, EpochOnChain>();
-  readonly #details = new Map<number, ReadonlyMap<string, NodeDetailsOnChain>>();
-
-  put({ epoch, details }: EpochRegistrations): void {
-    this.epochs.set(epoch.id, epoch);
-    this.#details.set(epoch.id, details);
-  }
-
-  update(id: number, change: Partial<EpochOnChain>): void {
-    const epoch = this.epochs.get(id);
-    assert.ok(epoch !== undefined);
-    this.epochs.set(id, { ...epoch, ...change });
-  }
-
-  chainId = async () => 31337n;
-  epoch = async (id: number) => this.epochs.get(id);
-  details = async (epoch: number, node: string) => (this.epochs.get(epoch)?.nodeList.includes(node) ? this.#details.get(epoch)?.get(node) : undefined);
-  isWhitelisted = async () => true;
-  listNode = async (): Promise<string> => assert.fail('the watcher never registers');
-}
+import { expectedCommittee, FakeRegistry, registrations } from './helpers.js';
 
 // What start.ts writes for an epoch without source or target; the watcher must keep it as it is.
 const BASE_SETTINGS = {

@@ -21,9 +21,11 @@ const GOOGLE_JWKS_URI = 'https://www.googleapis.com/oauth2/v3/certs';
 
 export type VerifierMode = 'production' | 'development';
 
+export const VERIFIER_PRESETS = ['google', 'oidc', 'dev'] as const;
+
 /** One verifier with every preset default applied. */
 export interface VerifierConfig {
-  preset: 'google' | 'oidc' | 'dev';
+  preset: (typeof VERIFIER_PRESETS)[number];
   issuer: string;
   /** Every `iss` value accepted; more than `issuer` only for Google's documented alias. */
   accepted_issuers: string[];
@@ -44,13 +46,15 @@ export class VerifierConfigError extends Error {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const algorithm = z.enum(JWS_ALGORITHMS, {
-  error: `must be one of ${JWS_ALGORITHMS.join(', ')} ("none" and HS* are never allowed)`,
+  error: (issue) => `${JSON.stringify(issue.input)} is not one of ${JWS_ALGORITHMS.join(', ')} ("none" and HS* are never allowed)`,
 });
 
 /** One verifier as written in the configuration; the output is a VerifierConfig. */
 export const VerifierConfigSchema = z
   .strictObject({
-    preset: z.enum(['google', 'oidc', 'dev']).default('oidc'),
+    preset: z.enum(VERIFIER_PRESETS, {
+      error: (issue) => `${JSON.stringify(issue.input)} is not a known verifier type (${VERIFIER_PRESETS.join(', ')})`,
+    }).default('oidc'),
     /** Required except for google. */
     issuer: httpUrl.optional(),
     /** The OAuth client id(s); the token's `aud` must contain one. */
@@ -92,38 +96,66 @@ export type VerifierConfigInput = z.input<typeof VerifierConfigSchema>;
 export type VerifiersConfig = Record<string, VerifierConfig>;
 
 const NAME_RULE = 'names are 1-64 characters of A-Z a-z 0-9 . _ -';
-const VerifiersSchema = z
+/** Every verifier by name; torus node start validates its configuration's verifiers with it too. */
+export const VerifiersSchema = z
   .record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), VerifierConfigSchema, {
     error: (issue) => (issue.code === 'invalid_key' ? `invalid verifier name ${JSON.stringify(issue.input)}: ${NAME_RULE}` : undefined),
   })
   .refine((verifiers) => Object.keys(verifiers).length > 0, 'at least one verifier must be configured');
 
-/** Validates `{ [verifierName]: VerifierConfig }` and applies the presets; throws VerifierConfigError. */
-export function parseVerifiersConfig(json: unknown, mode: VerifierMode): VerifiersConfig {
-  // JSON.parse makes "__proto__" an own key, which zod drops silently; refuse it rather than lose it.
+/** JSON.parse makes "__proto__" an own key, which zod drops silently; refuse it rather than lose it. */
+function refuseProtoName(json: unknown): void {
   if (typeof json === 'object' && json !== null && Object.hasOwn(json, '__proto__')) {
     throw new VerifierConfigError(`invalid verifier configuration: invalid verifier name "__proto__"`);
   }
+}
+
+/** Validates `{ [verifierName]: VerifierConfig }` and applies the presets; throws VerifierConfigError. */
+export function parseVerifiersConfig(json: unknown, mode: VerifierMode): VerifiersConfig {
+  refuseProtoName(json);
   const parsed = VerifiersSchema.safeParse(json);
   if (!parsed.success) throw new VerifierConfigError(`invalid verifier configuration:\n${z.prettifyError(parsed.error)}`);
   if (mode === 'production') {
-    for (const [name, config] of Object.entries(parsed.data)) {
-      if (config.preset === 'dev') {
-        throw new VerifierConfigError(`verifier "${name}": the dev preset trusts a development issuer and is refused in production`);
-      }
-      // Over plain HTTP anyone on the path could substitute the keys and so mint tokens.
-      for (const [field, url] of [['issuer', config.issuer], ['jwks_uri', config.jwks_uri]] as const) {
-        if (url !== undefined && new URL(url).protocol !== 'https:') {
-          throw new VerifierConfigError(`verifier "${name}": ${field} must be https in production (got ${url})`);
-        }
-      }
+    const problems = productionProblems(parsed.data);
+    if (problems.length > 0) {
+      throw new VerifierConfigError(problems.map((p) => `verifier "${p.verifier}": ${p.field} ${JSON.stringify(p.value)} ${p.rule}`).join('\n'));
     }
   }
   return parsed.data;
 }
 
+/** A setting that a valid verifier may have but that production refuses. */
+export interface ProductionProblem {
+  readonly verifier: string;
+  readonly field: 'preset' | 'issuer' | 'jwks_uri';
+  readonly value: string;
+  /** Follows the value: `"dev" is refused in production ...`. */
+  readonly rule: string;
+}
+
+/** What production refuses in otherwise valid verifiers: every problem, in order. */
+export function productionProblems(verifiers: VerifiersConfig): ProductionProblem[] {
+  const problems: ProductionProblem[] = [];
+  for (const [verifier, config] of Object.entries(verifiers)) {
+    if (config.preset === 'dev') {
+      problems.push({ verifier, field: 'preset', value: config.preset, rule: 'is refused in production: the dev preset trusts a development issuer' });
+    }
+    // Over plain HTTP anyone on the path could substitute the keys and so mint tokens.
+    for (const [field, url] of [['issuer', config.issuer], ['jwks_uri', config.jwks_uri]] as const) {
+      if (url !== undefined && new URL(url).protocol !== 'https:') problems.push({ verifier, field, value: url, rule: 'must be https in production' });
+    }
+  }
+  return problems;
+}
+
 /** The verifiers from TORUS_VERIFIERS (a JSON object as above), or undefined when it is not set. */
 export function loadVerifiersFromEnv(env: Record<string, string | undefined>, mode: VerifierMode = 'production'): VerifiersConfig | undefined {
+  const json = verifiersJsonFromEnv(env);
+  return json === undefined ? undefined : parseVerifiersConfig(json, mode);
+}
+
+/** TORUS_VERIFIERS parsed as JSON but not yet validated, or undefined when it is not set. */
+export function verifiersJsonFromEnv(env: Readonly<Record<string, string | undefined>>): unknown {
   const text = env['TORUS_VERIFIERS'];
   if (text === undefined) return undefined;
   let json: unknown;
@@ -132,5 +164,6 @@ export function loadVerifiersFromEnv(env: Record<string, string | undefined>, mo
   } catch (cause) {
     throw new VerifierConfigError(`TORUS_VERIFIERS is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
-  return parseVerifiersConfig(json, mode);
+  refuseProtoName(json);
+  return json;
 }
