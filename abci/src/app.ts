@@ -6,7 +6,7 @@ import type {
   RequestCheckTx, RequestFinalizeBlock, RequestInitChain, RequestPrepareProposal, RequestQuery,
 } from 'cosmjs-types/tendermint/abci/types';
 import {
-  ResponseApplySnapshotChunk_Result, ResponseOfferSnapshot_Result, ResponseProcessProposal_ProposalStatus,
+  CheckTxType, ResponseApplySnapshotChunk_Result, ResponseOfferSnapshot_Result, ResponseProcessProposal_ProposalStatus,
   ResponseVerifyVoteExtension_VerifyStatus,
 } from 'cosmjs-types/tendermint/abci/types';
 import type { Logger } from '../../core/log.js';
@@ -14,6 +14,7 @@ import type { AbciApplication } from './transport/application.js';
 import { CODESPACE, QueryCode, TxCode } from './state/codes.js';
 import { MappingStateMachine, type ExecResult } from './state/machine.js';
 import { StateStore } from './state/store.js';
+import type { CountersRecord } from './state/records.js';
 import { runQuery, type StateReader } from './query.js';
 import { bytesToHex } from '../../core/encoding/bytes.js';
 
@@ -31,6 +32,31 @@ function toAbciResult(result: ExecResult) {
 }
 
 /**
+ * What the app reports as it runs, for metrics (abci/src/metrics.ts). It sees only what the app already has
+ * in hand — a transaction's bytes and its result, a committed height and the counters — so the state
+ * machine stays pure and knows nothing of it.
+ */
+export interface MappingAppObserver {
+  /** A CheckTx answer (a new transaction, or a recheck of one still in the mempool after a block). */
+  txChecked(stage: 'check' | 'recheck', code: number): void;
+  /** A transaction's result in FinalizeBlock. */
+  txDelivered(tx: Uint8Array, result: ExecResult): void;
+  /** The state at a committed height (also at load and after InitChain). */
+  committed(height: number, counters: CountersRecord): void;
+}
+
+/** Whether the app can serve (its /readyz): it has a state, and CometBFT has asked for its height. */
+export interface MappingAppReadiness {
+  /** InitChain ran or a committed state was loaded. */
+  readonly initialised: boolean;
+  /** CometBFT's handshake has asked Info (so it knows the app's last block height) since this process started. */
+  readonly cometConnected: boolean;
+  readonly height: number;
+  /** Writing committed state failed: the app refuses every request from here on. */
+  readonly writeFailed: boolean;
+}
+
+/**
  * Commit is write-behind: the in-memory state is committed when Commit returns, and its LevelDB batch is
  * written in the background, in order. If the process dies before a batch lands, it restarts at an
  * earlier height and CometBFT's handshake replays the missing blocks from its block store, so nothing
@@ -41,6 +67,8 @@ function toAbciResult(result: ExecResult) {
 export class MappingApp implements AbciApplication {
   readonly #store: StateStore;
   readonly #log: Logger;
+  readonly #observer: MappingAppObserver | undefined;
+  #infoAnswered = false;
   #machine: MappingStateMachine | undefined;
   #committedHeight: number;
   #committedAppHash: Uint8Array;
@@ -48,16 +76,18 @@ export class MappingApp implements AbciApplication {
   #writes: Promise<void> = Promise.resolve();
   #writeError: Error | undefined;
 
-  private constructor(store: StateStore, log: Logger, machine: MappingStateMachine | undefined) {
+  private constructor(store: StateStore, log: Logger, machine: MappingStateMachine | undefined, observer: MappingAppObserver | undefined) {
     this.#store = store;
     this.#log = log;
+    this.#observer = observer;
     this.#machine = machine;
     this.#committedHeight = machine?.height ?? 0;
     this.#committedAppHash = machine?.appHash ?? new Uint8Array(0);
     this.#durableHeight = this.#committedHeight;
+    if (machine !== undefined) observer?.committed(machine.height, machine.counters);
   }
 
-  static async open(stateDirectory: string, log: Logger): Promise<MappingApp> {
+  static async open(stateDirectory: string, log: Logger, observer?: MappingAppObserver): Promise<MappingApp> {
     const store = await StateStore.open(stateDirectory);
     const meta = await store.meta();
     let machine: MappingStateMachine | undefined;
@@ -67,7 +97,7 @@ export class MappingApp implements AbciApplication {
     } else {
       log.info({}, 'no committed state yet; waiting for InitChain');
     }
-    return new MappingApp(store, log, machine);
+    return new MappingApp(store, log, machine, observer);
   }
 
   async close(): Promise<void> {
@@ -80,7 +110,12 @@ export class MappingApp implements AbciApplication {
     return this.#writes;
   }
 
+  readiness(): MappingAppReadiness {
+    return { initialised: this.#machine !== undefined, cometConnected: this.#infoAnswered, height: this.#committedHeight, writeFailed: this.#writeError !== undefined };
+  }
+
   info() {
+    this.#infoAnswered = true;
     return {
       data: APP_NAME,
       version: process.env['npm_package_version'] ?? '0.1.0',
@@ -98,12 +133,16 @@ export class MappingApp implements AbciApplication {
     this.#machine = MappingStateMachine.genesis(request.chainId, request.appStateBytes, initialHeight);
     const epoch = this.#machine.epoch;
     this.#log.info({ chainId: request.chainId, epoch: epoch.id, n: epoch.n, k: epoch.k, t: epoch.t }, 'chain initialised');
+    this.#observer?.committed(this.#machine.height, this.#machine.counters);
     return { appHash: this.#machine.appHash };
   }
 
   checkTx(request: RequestCheckTx) {
-    if (this.#machine === undefined) return { code: TxCode.NOT_INITIALISED, log: 'chain not initialised yet', codespace: CODESPACE };
-    return toAbciResult(this.#machine.checkTx(request.tx));
+    const response = this.#machine === undefined
+      ? { code: TxCode.NOT_INITIALISED, log: 'chain not initialised yet', codespace: CODESPACE }
+      : toAbciResult(this.#machine.checkTx(request.tx));
+    this.#observer?.txChecked(request.type === CheckTxType.RECHECK ? 'recheck' : 'check', response.code);
+    return response;
   }
 
   /** Keeps mempool order and drops what does not fit; validity is decided per tx in FinalizeBlock. */
@@ -128,6 +167,9 @@ export class MappingApp implements AbciApplication {
     const started = performance.now();
     const { results, appHash } = machine.finalizeBlock(Number(request.height), request.txs);
     const txResults = results.map(toAbciResult);
+    if (this.#observer !== undefined) {
+      for (const [i, result] of results.entries()) this.#observer.txDelivered(request.txs[i] as Uint8Array, result);
+    }
     this.#log.debug({ height: machine.height, txs: request.txs.length, ms: Math.round(performance.now() - started) }, 'block finalized');
     return { txResults, appHash };
   }
@@ -138,6 +180,7 @@ export class MappingApp implements AbciApplication {
     const height = machine.height;
     this.#committedHeight = height;
     this.#committedAppHash = machine.appHash;
+    this.#observer?.committed(height, machine.counters);
     this.#writes = this.#writes.then(async () => {
       if (this.#writeError) return;
       const started = performance.now();

@@ -3,25 +3,30 @@
  * torus-abci: the mapping process. Serves the ABCI socket that a CometBFT node connects to (`proxy_app`).
  *
  *   torus-abci --home DIR [--listen unix:///path | tcp://host:port] [--max-frame-bytes N] [--log-level L]
+ *              [--metrics-listen HOST:PORT]
  *
  * State lives in DIR/state (LevelDB). The default listen address is the unix socket DIR/abci.sock, which
- * only local processes with access to DIR can reach.
+ * only local processes with access to DIR can reach. With --metrics-listen it serves Prometheus metrics,
+ * /healthz and /readyz there (core/metrics.ts); ready = it has a state and CometBFT is connected.
  */
 import { mkdirSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createLogger } from '../../core/log.js';
+import { HostPortSchema, ProcessMetrics, startProbeServer, type ProbeServer } from '../../core/metrics.js';
 import { MappingApp } from './app.js';
+import { MappingMetrics } from './metrics.js';
 import { AbciServer, DEFAULT_MAX_FRAME_BYTES, parseListenAddress } from './transport/server.js';
 
-const USAGE = 'usage: torus-abci --home DIR [--listen unix:///path|tcp://host:port] [--max-frame-bytes N] [--log-level LEVEL]';
+const USAGE = 'usage: torus-abci --home DIR [--listen unix:///path|tcp://host:port] [--max-frame-bytes N] [--log-level LEVEL] [--metrics-listen HOST:PORT]';
 
 const Options = z.object({
   home: z.string({ error: '--home is required' }).min(1),
   listen: z.string().optional(),
   'max-frame-bytes': z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(DEFAULT_MAX_FRAME_BYTES),
   'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  'metrics-listen': HostPortSchema.optional(),
 });
 
 async function main(): Promise<void> {
@@ -31,7 +36,7 @@ async function main(): Promise<void> {
       args: process.argv.slice(2),
       options: {
         home: { type: 'string' }, listen: { type: 'string' }, 'max-frame-bytes': { type: 'string' },
-        'log-level': { type: 'string' }, help: { type: 'boolean' },
+        'log-level': { type: 'string' }, 'metrics-listen': { type: 'string' }, help: { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -60,18 +65,40 @@ async function main(): Promise<void> {
 
   const log = createLogger('torus-abci', options['log-level']);
   mkdirSync(home, { recursive: true });
-  const app = await MappingApp.open(path.join(home, 'state'), log);
+  const metrics = new ProcessMetrics('abci');
+  const app = await MappingApp.open(path.join(home, 'state'), log, new MappingMetrics(metrics));
   const server = new AbciServer(app, { maxFrameBytes: options['max-frame-bytes'], logger: log });
   const listenTarget = parseListenAddress(listen);
   // A socket file left by a killed process would make listen fail; nobody else owns a path under our home.
   if (listenTarget.kind === 'unix' && existsSync(listenTarget.path)) rmSync(listenTarget.path);
   await server.listen(listen);
+  let probes: ProbeServer | undefined;
+  const metricsListen = options['metrics-listen'];
+  if (metricsListen !== undefined) {
+    probes = await startProbeServer({
+      listen: metricsListen, metrics, log,
+      readiness: {
+        // Ready = it can answer CometBFT: a state (from InitChain or the store) that it can still write,
+        // and CometBFT connected and told its last height (the handshake's Info).
+        state: () => {
+          const { initialised, height, writeFailed } = app.readiness();
+          return { ok: initialised && !writeFailed, detail: writeFailed ? 'writing committed state failed' : initialised ? { height } : 'waiting for InitChain' };
+        },
+        cometbft: () => {
+          const { cometConnected, height } = app.readiness();
+          const connections = server.connectionCount;
+          return { ok: cometConnected && connections > 0, detail: { connections, handshake: cometConnected, height } };
+        },
+      },
+    });
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    await probes?.close();
     await server.close();
     await app.close();
     process.exit(0);

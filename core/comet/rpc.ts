@@ -143,11 +143,11 @@ export interface QueryAnswer {
   readonly height: number;
 }
 
-/** abci_query with JSON data in and JSON value out. */
-export async function abciQuery(url: string, path: string, data?: unknown, height?: number): Promise<QueryAnswer> {
+/** abci_query with JSON data in and JSON value out; `timeoutMs` bounds the whole call (default 15 s, as rpcCall). */
+export async function abciQuery(url: string, path: string, data?: unknown, height?: number, timeoutMs?: number): Promise<QueryAnswer> {
   const params: Record<string, unknown> = { path, data: data === undefined ? '' : bytesToHex(utf8(JSON.stringify(data))), prove: false };
   if (height !== undefined) params['height'] = String(height);
-  const r = QueryResult.parse(await rpcCall(url, 'abci_query', params));
+  const r = QueryResult.parse(await rpcCall(url, 'abci_query', params, timeoutMs));
   const raw = r.response.value ? fromUtf8(Buffer.from(r.response.value, 'base64')) : '';
   return { code: r.response.code ?? 0, log: r.response.log ?? '', value: raw === '' ? undefined : JSON.parse(raw) as unknown, height: Number(r.response.height ?? '0') };
 }

@@ -287,3 +287,38 @@ export function keyAttestationParts(
 ): Uint8Array[] {
   return [utf8(chainId), u64be(epoch), u64be(keyIndex), publicKey, u32be(commitments.length), ...commitments];
 }
+
+const BODY_TYPE_NAMES: ReadonlySet<string> = new Set<TxBody['type']>([
+  'assign_key', 'register_key', 'keygen_propose', 'key_publish', 'freeze_vote', 'mapping_transfer', 'reshare_propose',
+]);
+
+/**
+ * The body type that a transaction's bytes name, read from the protobuf framing alone: nothing is decoded
+ * into points or checked, so it is cheap enough to label every transaction in metrics. Undefined when the
+ * bytes are not a SignedTx with a known body; whether the body is valid is decodeSignedTx's question.
+ */
+export function peekTxBodyType(bytes: Uint8Array): TxBody['type'] | undefined {
+  if (bytes.length > LIMITS.maxTxBytes) return undefined;
+  try {
+    const outer = protobuf.Reader.create(bytes);
+    let payload: Uint8Array | undefined;
+    while (outer.pos < outer.len) {
+      const tag = outer.uint32();
+      if (tag === ((2 << 3) | 2)) payload = outer.bytes();
+      else outer.skipType(tag & 7);
+    }
+    if (payload === undefined) return undefined;
+    const inner = protobuf.Reader.create(payload);
+    let type: TxBody['type'] | undefined;
+    while (inner.pos < inner.len) {
+      const tag = inner.uint32();
+      const name = TxPayloadType.fieldsById[tag >>> 3]?.name;
+      // In a oneof the last field on the wire wins, as in decoding.
+      if (name !== undefined && BODY_TYPE_NAMES.has(name)) type = name as TxBody['type'];
+      inner.skipType(tag & 7);
+    }
+    return type;
+  } catch {
+    return undefined;
+  }
+}

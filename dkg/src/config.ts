@@ -4,6 +4,7 @@
  * with what the BFT enforces; the file only says where things are.
  */
 import { readJsonFile } from '../../core/json-file.js';
+import { HostPortSchema } from '../../core/metrics.js';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -52,6 +53,8 @@ export const KeygenConfigSchema = z.object({
   /** Delay between the rotating submitters of a key's transactions (see KeygenWorker). */
   tx_stagger_ms: z.number().int().min(0).max(60_000).default(2000),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** HOST:PORT for Prometheus /metrics, /healthz and /readyz (core/metrics.ts); absent = not served. */
+  metrics_listen: HostPortSchema.optional(),
   /** This epoch takes the keys of `source` over (its chain's genesis names the same previous epoch). */
   source: CommitteeSchema.optional(),
   /** This epoch hands its keys over to `target` (the next epoch, once all its nodes are listed). */

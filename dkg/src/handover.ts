@@ -109,6 +109,12 @@ class Loop {
   }
 }
 
+/** What the source role reports, for metrics (dkg/src/metrics.ts); completion is read from `handedOver`. */
+export interface HandoverMetrics {
+  /** This node re-dealt its share of one more frozen key. */
+  keyRedealt(): void;
+}
+
 export interface HandoverSourceOptions {
   readonly cometRpc: string;
   readonly tx: TxContext;
@@ -120,6 +126,7 @@ export interface HandoverSourceOptions {
   readonly logger: Logger;
   readonly txLifetimeBlocks: number;
   readonly pollMs: number;
+  readonly metrics?: HandoverMetrics;
 }
 
 interface TargetPeer {
@@ -210,6 +217,7 @@ export class HandoverSource {
         peer.queue.push(message);
       }
       this.stats.keysRedealt++;
+      this.#o.metrics?.keyRedealt();
     }
     // The re-dealings are durable before any of them leaves the node.
     await store.flush();

@@ -7,21 +7,25 @@
  * It reads the epoch (n, k, t, members) and the keys to generate from its node's mapping state through
  * CometBFT, runs the AVSS key generation with the other members over libp2p, and submits the agreed
  * dealings and the share proofs as BFT transactions. Its dealings and shares live in its own LevelDB; the
- * node's retrieval process reads single shares through a Unix socket (share-service.ts).
+ * node's retrieval process reads single shares through a Unix socket (share-service.ts). With
+ * `metrics_listen` it serves Prometheus metrics, /healthz and /readyz (core/metrics.ts); ready = its
+ * CometBFT answers and is caught up, and it is connected to at least k-1 of the epoch's other members.
  */
 import '../../core/runtime.js';
 import { parseArgs } from 'node:util';
-import { waitForMappingEpoch } from '../../core/comet/mapping-epoch.js';
+import { cometCaughtUp, readKeyBuffer, waitForMappingEpoch } from '../../core/comet/mapping-epoch.js';
 import { bytesToHex } from '../../core/encoding/bytes.js';
 import { parsePublicKey } from '../../core/crypto/keys.js';
 import { NodeKeyError, readNodeKey } from '../../core/node-key.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
-import { createLogger } from '../../core/log.js';
+import { createLogger, type Logger } from '../../core/log.js';
+import { ProcessMetrics, startProbeServer } from '../../core/metrics.js';
 import { thresholdError } from '../../core/epoch.js';
 import { ConfigError, loadKeygenConfig, type Committee } from './config.js';
 import { HandoverSource, MappingCollector } from './handover.js';
 import { Redealer } from './protocol/redealer.js';
 import { LevelDealingStore } from './level-store.js';
+import { KeygenMetrics } from './metrics.js';
 import { KeygenEngine, type SourceEpoch } from './protocol/engine.js';
 import { decodeBatch, encodeFrames } from './protocol/wire.js';
 import { ShareService } from './share-service.js';
@@ -69,6 +73,8 @@ async function main(): Promise<void> {
     // Re-dealings name their dealer by its index in the source epoch.
     decodeFromSource: decodeFor(source?.n ?? epoch.n),
   };
+  const exposed = config.metrics_listen === undefined ? undefined : exposedMetrics(config.metrics_listen);
+  const metrics = exposed?.metrics;
   let transport: KeygenTransport | undefined;
   const worker = new KeygenWorker({
     engine, store, codec, logger: log,
@@ -77,6 +83,7 @@ async function main(): Promise<void> {
     tx: { chainId, epoch: BigInt(epoch.id), signerIndex: self, signer },
     maxKeysInFlight: config.max_keys_in_flight, tickMs: config.tick_ms, pollMs: config.poll_ms, txLifetimeBlocks: config.tx_lifetime_blocks,
     txStaggerMs: config.tx_stagger_ms, n: epoch.n, self, resharing: source !== undefined,
+    ...(metrics !== undefined ? { metrics } : {}),
   });
   transport = await KeygenTransport.start({
     secretKey, listen: config.listen, protocol: `/torus/keygen/${chainId}/${epoch.id}/1`,
@@ -93,10 +100,12 @@ async function main(): Promise<void> {
       protocol: reshareProtocol(chainId, epoch.id), peers: peersOf(config.source),
       onFrame: (dealer, frame) => worker.onSourceFrame(dealer, frame),
     });
-    handover.push(new MappingCollector({
+    const collector = new MappingCollector({
       cometRpc: config.comet_rpc, tx: txContext, source: config.source, logger: log, txLifetimeBlocks: config.tx_lifetime_blocks,
       pollMs: 1000, staggerMs: config.tx_stagger_ms, n: epoch.n,
-    }));
+    });
+    metrics?.watchHandover('target', () => collector.complete);
+    handover.push(collector);
   }
   if (config.target !== undefined) {
     const target = config.target;
@@ -106,10 +115,13 @@ async function main(): Promise<void> {
       source: { chainId, epoch: BigInt(epoch.id), n: epoch.n, k: epoch.k, t: epoch.t },
       target: { chainId: target.chain_id, epoch: BigInt(target.epoch), n: target.n, k: target.k, t: target.t },
     };
-    handover.push(new HandoverSource({
+    const handoverSource = new HandoverSource({
       cometRpc: config.comet_rpc, tx: txContext, store, redealer: new Redealer({ session, self, store }), target, channel,
       encode: (messages) => encodeFrames(messages, config.max_frame_bytes), logger: log, txLifetimeBlocks: config.tx_lifetime_blocks, pollMs: 1000,
-    }));
+      ...(metrics !== undefined ? { metrics } : {}),
+    });
+    metrics?.watchHandover('source', () => handoverSource.handedOver);
+    handover.push(handoverSource);
   }
   const shareService = await ShareService.start(config.share_socket, store, log);
   worker.start();
@@ -117,11 +129,13 @@ async function main(): Promise<void> {
   log.info({ chainId, epoch: epoch.id, self, n: epoch.n, k: epoch.k, t: epoch.t }, 'key generation running');
 
   const statsTimer = setInterval(() => log.info({ ...worker.stats, rejections: Object.fromEntries(worker.rejections) }, 'key-generation progress'), 10_000);
+  const observability = exposed === undefined ? undefined : await startObservability({ ...exposed, cometRpc: config.comet_rpc, transport, k: epoch.k, log });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(statsTimer);
+    await observability?.stop();
     log.info({ signal }, 'stopping');
     for (const role of handover) await role.stop();
     await worker.stop();
@@ -132,6 +146,47 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function exposedMetrics(listen: string): { listen: string; processMetrics: ProcessMetrics; metrics: KeygenMetrics } {
+  const processMetrics = new ProcessMetrics('dkg');
+  return { listen, processMetrics, metrics: new KeygenMetrics(processMetrics) };
+}
+
+/** How often the key buffer gauge is refreshed from the mapping state. */
+const BUFFER_POLL_MS = 5000;
+
+/**
+ * The metrics server and the key buffer gauge. Ready = CometBFT answers and is caught up, and at least k-1
+ * other members are connected: with k-1 peers and itself, k nodes can deal, echo and ready for a key.
+ */
+async function startObservability(o: {
+  processMetrics: ProcessMetrics; metrics: KeygenMetrics; listen: string; cometRpc: string; transport: KeygenTransport; k: number; log: Logger;
+}): Promise<{ stop(): Promise<void> }> {
+  const { metrics, cometRpc, transport, k, log } = o;
+  metrics.watchPeers(async () => (await transport.connectedMembers()).length);
+  const probes = await startProbeServer({
+    listen: o.listen, metrics: o.processMetrics, log,
+    readiness: {
+      cometbft: () => cometCaughtUp(cometRpc),
+      peers: async () => {
+        const connected = await transport.connectedMembers({ dialMissing: true });
+        return { ok: connected.length >= k - 1, detail: { connected, needed: k - 1 } };
+      },
+    },
+  });
+  const pollBuffer = () => readKeyBuffer(cometRpc).then(
+    (buffer) => metrics.setBuffer(buffer),
+    (err: unknown) => log.debug({ err: err instanceof Error ? err.message : String(err) }, 'could not read the key buffer for metrics'),
+  );
+  void pollBuffer();
+  const bufferTimer = setInterval(() => void pollBuffer(), BUFFER_POLL_MS);
+  return {
+    stop: async () => {
+      clearInterval(bufferTimer);
+      await probes.close();
+    },
+  };
 }
 
 /** The protocol on which the nodes of the epoch before `epoch` deal their shares to it. */

@@ -14,7 +14,7 @@ import { parsePoint } from '../../core/crypto/point.js';
 import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
 import type { Logger } from '../../core/log.js';
 import type { KeygenEngine } from './protocol/engine.js';
-import type { KeygenMessage, Output } from './protocol/messages.js';
+import type { KeygenMessage, KeygenTx, MessageType, Output, RejectReason } from './protocol/messages.js';
 import type { LevelDealingStore } from './level-store.js';
 
 export interface FrameCodec {
@@ -28,6 +28,25 @@ export interface FrameCodec {
 
 export interface FrameSender {
   send(to: number, frame: Uint8Array): Promise<void>;
+}
+
+/**
+ * What the worker reports as it runs, for metrics (dkg/src/metrics.ts), so that neither it nor the engine
+ * depends on a metrics library. `peer` is a member's index, or minus a source-epoch dealer's index for the
+ * re-dealings of a hand-over (as in onSourceFrame).
+ */
+export interface WorkerMetrics {
+  keyStarted(): void;
+  /** The key left the mapping's pending set (it is ready, or assigned again after resharing). */
+  keyFinished(): void;
+  /** The engine completed a dealing (its `dealing-complete` event). */
+  dealingCompleted(): void;
+  messageRejected(type: MessageType, reason: RejectReason): void;
+  messagesReceived(peer: number, count: number): void;
+  messagesSent(peer: number, count: number): void;
+  sendFailed(peer: number): void;
+  /** A transaction CometBFT answered; code 0 = accepted into the mempool. */
+  txSubmitted(type: KeygenTx['type'], code: number): void;
 }
 
 export interface WorkerOptions {
@@ -54,6 +73,7 @@ export interface WorkerOptions {
   readonly self: number;
   /** This epoch takes keys over from a previous one: also work on the transferred keys (`/keys/resharing`). */
   readonly resharing: boolean;
+  readonly metrics?: WorkerMetrics;
 }
 
 const RESUBMIT_MS = 5000;
@@ -179,6 +199,7 @@ export class KeygenWorker {
         this.#o.logger.warn({ from, err: err instanceof Error ? err.message : String(err) }, 'malformed key-generation frame dropped');
         continue;
       }
+      this.#o.metrics?.messagesReceived(from, messages.length);
       // Messages for keys this node has not started yet are held by the engine and replayed at startKey.
       outputs.push(from > 0 ? this.#o.engine.receiveBatch(from, messages) : this.#o.engine.receiveFromSource(-from, messages));
     }
@@ -195,8 +216,12 @@ export class KeygenWorker {
       }
       txs.push(...output.txs);
       this.stats.rejectedMessages += output.rejected.length;
-      for (const rejection of output.rejected) this.rejections.set(rejection.reason, (this.rejections.get(rejection.reason) ?? 0) + 1);
+      for (const rejection of output.rejected) {
+        this.rejections.set(rejection.reason, (this.rejections.get(rejection.reason) ?? 0) + 1);
+        this.#o.metrics?.messageRejected(rejection.type, rejection.reason);
+      }
       for (const event of output.events) {
+        if (event.type === 'dealing-complete') this.#o.metrics?.dealingCompleted();
         if (event.type === 'key-aborted' || event.type === 'dealing-error') this.#o.logger.warn({ ...event, keyIndex: String(event.keyIndex) }, `key generation: ${event.type}`);
       }
     }
@@ -245,6 +270,7 @@ export class KeygenWorker {
         this.#decided.delete(keyIndex);
         this.#sent.delete(keyIndex);
         this.stats.keysFinished++;
+        this.#o.metrics?.keyFinished();
       }
     }
     for (const { key_index: index, dealers } of pending.decided) {
@@ -263,6 +289,7 @@ export class KeygenWorker {
         if (key.status === 'transferred' && this.#started.size >= this.#o.maxKeysInFlight) continue;
         this.#started.add(keyIndex);
         this.stats.keysStarted++;
+        this.#o.metrics?.keyStarted();
         outputs.push(engine.expectReshare(keyIndex, key.source_commitments.map((hex) => parsePoint(hexToBytes(hex)))));
       }
       if (key.status === 'reshare-decided' && !this.#decided.has(keyIndex)) {
@@ -294,6 +321,7 @@ export class KeygenWorker {
   #begin(keyIndex: bigint, outputs: Output[]): void {
     this.#started.add(keyIndex);
     this.stats.keysStarted++;
+    this.#o.metrics?.keyStarted();
     outputs.push(this.#o.engine.startKey(keyIndex));
   }
 
@@ -336,6 +364,7 @@ export class KeygenWorker {
     frames.reduce((sent: Promise<void>, frame) => sent.then(() => this.#o.transport.send(to, frame)), Promise.resolve()).then(
       () => {
         this.stats.framesOut++;
+        this.#o.metrics?.messagesSent(to, messages.length);
         peer.busy = false;
         peer.backoffMs = 0;
         if (peer.missed) {
@@ -346,6 +375,7 @@ export class KeygenWorker {
       },
       (err: unknown) => {
         this.stats.sendFailures++;
+        this.#o.metrics?.sendFailed(to);
         peer.busy = false;
         peer.missed = true;
         peer.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, peer.backoffMs * 2));
@@ -365,6 +395,7 @@ export class KeygenWorker {
       }
       const answer = await broadcastTxSync(this.#o.cometRpc, pending.signed.bytes);
       this.stats.txsSubmitted++;
+      this.#o.metrics?.txSubmitted(body.type, answer.code);
       // Another node's proposal or publication may have won already; that is the normal race, not an error.
       if (answer.code !== 0) {
         this.stats.txsRejected++;

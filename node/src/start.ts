@@ -22,6 +22,7 @@ import { setTomlValues } from '../../core/comet/toml.js';
 import { compressPublicKey, publicKeyOf } from '../../core/crypto/keys.js';
 import { NodeSigner } from '../../core/crypto/signature.js';
 import { bytesToBigint } from '../../core/encoding/bytes.js';
+import type { Thresholds } from '../../core/epoch.js';
 import type { Logger } from '../../core/log.js';
 import { loadOrCreateNodeKey } from '../../core/node-key.js';
 import { ManagedProcess } from '../../core/process.js';
@@ -77,10 +78,25 @@ function sameRegistration(onChain: NodeDetailsOnChain, wanted: Registration): st
   return differ;
 }
 
-async function waitForWhitelist(registry: NodeRegistry, epoch: number, address: string, say: (line: string) => void, pollMs: number): Promise<EpochOnChain> {
+/**
+ * What differs between the epoch the configuration expects (`expect_epoch`) and the contract's, one entry per
+ * parameter, naming both values; empty when they agree or nothing is expected.
+ */
+function expectedEpochDifferences(expected: Thresholds | undefined, onChain: Thresholds): string[] {
+  if (expected === undefined) return [];
+  return (['n', 'k', 't'] as const).filter((p) => expected[p] !== onChain[p]).map((p) => `expect_epoch.${p} is ${expected[p]}, the contract says ${onChain[p]}`);
+}
+
+async function waitForWhitelist(registry: NodeRegistry, epoch: number, address: string, say: (line: string) => void, pollMs: number, expected: Thresholds | undefined): Promise<EpochOnChain> {
   let said = '';
   for (;;) {
     const info = await registry.epoch(epoch);
+    // As soon as the epoch is readable, and so before this node registers (registrations are final).
+    const differ = info === undefined ? [] : expectedEpochDifferences(expected, info);
+    if (differ.length > 0) {
+      throw new NodeStartError(`epoch ${epoch} in the contract ${registry.address} is not the epoch the configuration expects:\n  ${differ.join('\n  ')}\n` +
+        'check the epoch number and the contract, or correct expect_epoch');
+    }
     const whitelisted = info !== undefined && await registry.isWhitelisted(epoch, address);
     if (info !== undefined && whitelisted) return info;
     const line = info === undefined ? `waiting for epoch ${epoch} to be created in the NodeList contract ${registry.address}` :
@@ -135,7 +151,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     p2pListenAddress: multiaddr(config.public_host, config.ports.keygen),
   };
 
-  await waitForWhitelist(registry, config.epoch, address, say, pollMs);
+  await waitForWhitelist(registry, config.epoch, address, say, pollMs, config.expect_epoch);
   const existing = await registry.details(config.epoch, address);
   if (existing === undefined) {
     const hash = await registry.listNode(config.epoch, wanted);
@@ -172,8 +188,10 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   writeNodeFiles(config, plan, self.index, target);
   const logFile = (name: string) => path.join(config.data_dir, `${name}.log`);
   const nodeScript = (script: string) => path.join(REPO_ROOT, 'dist', script);
+  const abciMetrics = metricsListen(config, 'metrics_abci');
   supervisor.add(new ManagedProcess('torus-abci', process.execPath, [
     nodeScript('abci/src/main.js'), '--home', path.join(config.data_dir, 'abci'), '--listen', `tcp://127.0.0.1:${config.ports.abci}`, '--log-level', config.log_level,
+    ...(abciMetrics !== undefined ? ['--metrics-listen', abciMetrics] : []),
   ], logFile('abci')));
   supervisor.add(new ManagedProcess('cometbft', cometbftBinary(), ['start', '--home', cometHome], logFile('cometbft')));
   supervisor.add(new ManagedProcess('torus-dkg', process.execPath, [nodeScript('dkg/src/main.js'), '--config', dkgFile], logFile('dkg')));
@@ -189,6 +207,12 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
       await supervisor.stop();
     },
   };
+}
+
+/** Where a process serves its metrics, /healthz and /readyz: listen_host and the configured port, if any. */
+function metricsListen(config: NodeConfig, port: 'metrics_abci' | 'metrics_dkg' | 'metrics_retrieval'): string | undefined {
+  const value = config.ports[port];
+  return value === undefined ? undefined : `${config.listen_host}:${value}`;
 }
 
 /**
@@ -223,6 +247,8 @@ function writeNodeFiles(config: NodeConfig, plan: NetworkPlan, selfIndex: number
   // The node's own processes reach CometBFT locally, also when it listens on every interface.
   const localHost = config.listen_host === '0.0.0.0' ? '127.0.0.1' : config.listen_host;
   const cometRpc = `http://${localHost}:${config.ports.cometbft_rpc}`;
+  const dkgMetrics = metricsListen(config, 'metrics_dkg');
+  const retrievalMetrics = metricsListen(config, 'metrics_retrieval');
   writeFileSync(path.join(config.data_dir, 'dkg.json'), `${JSON.stringify({
     node_key_file: config.node_key_file,
     data_dir: 'dkg',
@@ -230,6 +256,7 @@ function writeNodeFiles(config: NodeConfig, plan: NetworkPlan, selfIndex: number
     comet_rpc: cometRpc,
     peers: plan.members.map((m) => ({ index: m.index, address: m.keygenAddress })),
     log_level: config.log_level,
+    ...(dkgMetrics !== undefined ? { metrics_listen: dkgMetrics } : {}),
     ...(plan.source !== undefined ? { source: plan.source } : {}),
     ...(target !== undefined ? { target } : {}),
   }, null, 2)}\n`);
@@ -242,5 +269,6 @@ function writeNodeFiles(config: NodeConfig, plan: NetworkPlan, selfIndex: number
     share_socket: 'dkg/share.sock',
     ...(config.verifiers !== undefined ? { verifiers: config.verifiers } : {}),
     log_level: config.log_level,
+    ...(retrievalMetrics !== undefined ? { metrics_listen: retrievalMetrics } : {}),
   }, null, 2)}\n`);
 }

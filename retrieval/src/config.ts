@@ -5,11 +5,10 @@
  * asked for, and TORUS_MODE=production overrides a file that asks for it.
  */
 import { readJsonFile } from '../../core/json-file.js';
+import { HostPortSchema } from '../../core/metrics.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadVerifiersFromEnv, parseVerifiersConfig, type VerifierMode, type VerifiersConfig } from './verifiers/config.js';
-
-const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'listen must be HOST:PORT');
 
 export const RetrievalConfigSchema = z.object({
   mode: z.enum(['production', 'development']).default('production'),
@@ -17,7 +16,7 @@ export const RetrievalConfigSchema = z.object({
   node_key_file: z.string().min(1),
   /** This process's own LevelDB (commitments and used tokens). */
   data_dir: z.string().min(1),
-  listen: HostPort,
+  listen: HostPortSchema,
   comet_rpc: z.url(),
   /** The key-generation process's share socket (torus-dkg's share_socket). */
   share_socket: z.string().min(1),
@@ -32,6 +31,11 @@ export const RetrievalConfigSchema = z.object({
   cors_origins: z.array(z.string().min(1)).min(1).default(['*']),
   tx_lifetime_blocks: z.number().int().min(1).max(100_000).default(100),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /**
+   * HOST:PORT for Prometheus /metrics, /healthz and /readyz (core/metrics.ts), apart from the public
+   * JSON-RPC port; absent = not served.
+   */
+  metrics_listen: HostPortSchema.optional(),
 }).strict();
 
 export type RetrievalConfig = Omit<z.infer<typeof RetrievalConfigSchema>, 'verifiers' | 'mode'> & {
@@ -43,13 +47,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * The mode the server runs in: the configured one, unless TORUS_MODE=production or NODE_ENV=production. The
+ * environment can only make a node stricter, so TORUS_MODE=development does not relax a production file.
+ * torus node start uses it too, to check the verifiers the way this server will.
+ */
+export function effectiveMode(configured: VerifierMode, env: Readonly<Record<string, string | undefined>>): VerifierMode {
+  const envMode = env['TORUS_MODE'];
+  if (envMode !== undefined && envMode !== 'production' && envMode !== 'development') throw new ConfigError(`TORUS_MODE must be production or development, not ${JSON.stringify(envMode)}`);
+  return envMode === 'production' || env['NODE_ENV'] === 'production' ? 'production' : configured;
+}
+
 export function parseRetrievalConfig(json: unknown, baseDir: string, env: Record<string, string | undefined>): RetrievalConfig {
   const parsed = RetrievalConfigSchema.safeParse(json);
   if (!parsed.success) throw new ConfigError(`invalid retrieval configuration:\n${z.prettifyError(parsed.error)}`);
-  const envMode = env['TORUS_MODE'];
-  if (envMode !== undefined && envMode !== 'production' && envMode !== 'development') throw new ConfigError(`TORUS_MODE must be production or development, not ${JSON.stringify(envMode)}`);
-  // The environment can only make a node stricter: production in the environment always wins.
-  const mode: VerifierMode = envMode === 'production' || env['NODE_ENV'] === 'production' ? 'production' : parsed.data.mode;
+  const mode = effectiveMode(parsed.data.mode, env);
   const verifiers = loadVerifiersFromEnv(env, mode) ?? (parsed.data.verifiers === undefined ? undefined : parseVerifiersConfig(parsed.data.verifiers, mode));
   if (verifiers === undefined) throw new ConfigError('no verifiers configured: set "verifiers" in the file or TORUS_VERIFIERS');
   const resolve = (p: string) => path.resolve(baseDir, p);

@@ -35,6 +35,19 @@ export interface RetrievalLimits {
   readonly assignmentWaitMs: number;
 }
 
+/** Why a commitment signature in a ShareRequest did not count (commit-reveal.ts): in its error message and metrics. */
+export type SignatureRejection = 'malformed' | 'non-member' | 'invalid' | 'expired' | 'future' | 'other token';
+
+/** What the login handlers report, for metrics (retrieval/src/metrics.ts); absent in most tests. */
+export interface LoginMetrics {
+  /** A "Duplicate token" answer: the token's commitment was bound already, or the token was revealed before. */
+  tokenReplayRejected(method: 'CommitmentRequest' | 'ShareRequest'): void;
+  /** Commitment signatures in a ShareRequest that did not count, by reason. */
+  signaturesRejected(reason: SignatureRejection, count: number): void;
+  /** Encrypted shares answered by a successful ShareRequest. */
+  sharesServed(count: number): void;
+}
+
 export interface RetrievalContext {
   readonly signer: NodeSigner;
   readonly selfIndex: number;
@@ -48,6 +61,7 @@ export interface RetrievalContext {
   readonly limits: RetrievalLimits;
   /** Unix seconds. */
   readonly now: () => number;
+  readonly metrics?: LoginMetrics;
 }
 
 export function membersOf(epoch: EpochRecord): Member[] {

@@ -59,7 +59,16 @@ export interface DispatchOptions {
   readonly maxBatch: number;
   /** Called for failures that are the server's fault (not the caller's), for logging. */
   readonly onInternalError: (method: string, err: unknown) => void;
+  /**
+   * Called once per request, for metrics: the method (one of this dispatcher's, `unknown` for any other name,
+   * `invalid` for a request or batch that is not JSON-RPC), `ok` or the JSON-RPC error code, and the seconds
+   * it took. Caller-chosen strings never become labels.
+   */
+  readonly onRequest?: (method: string, outcome: string, seconds: number) => void;
 }
+
+export const UNKNOWN_METHOD = 'unknown';
+export const INVALID_REQUEST = 'invalid';
 
 export class JsonRpcDispatcher {
   readonly #methods: ReadonlyMap<string, AnyMethod>;
@@ -77,9 +86,9 @@ export class JsonRpcDispatcher {
   /** Answers a parsed body: one response, an array for a batch, or undefined when only notifications came. */
   async dispatch(body: unknown): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
     if (Array.isArray(body)) {
-      if (body.length === 0) return errorResponse(null, new RpcError(ErrorCode.INVALID_REQUEST, 'Invalid Request', 'empty batch'));
+      if (body.length === 0) return this.#invalid(new RpcError(ErrorCode.INVALID_REQUEST, 'Invalid Request', 'empty batch'));
       if (body.length > this.#options.maxBatch) {
-        return errorResponse(null, new RpcError(ErrorCode.INVALID_REQUEST, 'Invalid Request', `a batch may hold at most ${this.#options.maxBatch} requests`));
+        return this.#invalid(new RpcError(ErrorCode.INVALID_REQUEST, 'Invalid Request', `a batch may hold at most ${this.#options.maxBatch} requests`));
       }
       const answers = await Promise.all(body.map((item) => this.#one(item)));
       const sent = answers.filter((a): a is JsonRpcResponse => a !== undefined);
@@ -88,14 +97,24 @@ export class JsonRpcDispatcher {
     return this.#one(body);
   }
 
+  /** A request or batch that is not JSON-RPC: answered at once, and counted as `invalid`. */
+  #invalid(error: RpcError, id: JsonRpcId = null): JsonRpcResponse {
+    this.#options.onRequest?.(INVALID_REQUEST, String(error.code), 0);
+    return errorResponse(id, error);
+  }
+
   async #one(item: unknown): Promise<JsonRpcResponse | undefined> {
     const request = RequestShape.safeParse(item);
     if (!request.success) {
       const id = typeof item === 'object' && item !== null && 'id' in item ? idOf((item as { id: unknown }).id) : null;
-      return errorResponse(id, new RpcError(ErrorCode.INVALID_REQUEST, 'Invalid Request', z.prettifyError(request.error)));
+      return this.#invalid(new RpcError(ErrorCode.INVALID_REQUEST, 'Invalid Request', z.prettifyError(request.error)), id);
     }
     const { method: name, params, id } = request.data;
+    const started = performance.now();
     const answer = await this.#call(name, params);
+    this.#options.onRequest?.(
+      this.#methods.has(name) ? name : UNKNOWN_METHOD, 'error' in answer ? String(answer.error.code) : 'ok', (performance.now() - started) / 1000,
+    );
     // A request without an id is a notification: it runs, and nothing is answered.
     if (id === undefined) return undefined;
     return 'error' in answer ? errorResponse(id, answer.error) : { jsonrpc: '2.0', id, result: answer.result };

@@ -139,11 +139,21 @@ export class MappingClient {
    * asked next exists.
    */
   async frozenChunk(chunk: number): Promise<FrozenChunkLookup> {
-    const out = HandoffOut.parse(this.#ok(await abciQuery(this.rpcUrl, '/handoff/out'), 'reading the freeze'));
+    const out = await this.#handoffOut();
     if (!out.frozen) return { kind: 'not-frozen', votes: out.votes.length };
     if (chunk >= out.chunks) return { kind: 'no-such-chunk', chunks: out.chunks };
     const answer = await abciQuery(this.rpcUrl, '/handoff/out/chunk', { chunk });
     return { kind: 'chunk', chunk: FrozenChunk.parse(this.#ok(answer, `reading frozen chunk ${chunk}`)) };
+  }
+
+  /** The epoch this chain's epoch is frozen for (it hands its keys to it), or undefined when it is not frozen. */
+  async frozenFor(): Promise<number | undefined> {
+    const out = await this.#handoffOut();
+    return out.frozen ? out.next_epoch : undefined;
+  }
+
+  async #handoffOut(): Promise<z.infer<typeof HandoffOut>> {
+    return HandoffOut.parse(this.#ok(await abciQuery(this.rpcUrl, '/handoff/out'), 'reading the freeze'));
   }
 
   /** This chain's progress in taking over the previous epoch, or undefined when its genesis names none. */

@@ -1,11 +1,12 @@
 /**
- * The retrieval server's HTTP face: Express with JSON-RPC at POST /jrpc, GET /healthz, CORS for browser
- * wallets. The body is read as text with a size limit and parsed here, so that every failure — wrong
+ * The retrieval server's HTTP face: Express with JSON-RPC at POST /jrpc, GET /healthz and GET /readyz,
+ * CORS for browser wallets. The body is read as text with a size limit and parsed here, so that every failure — wrong
  * content type, bad JSON, too large, wrong shape — is a JSON-RPC error at HTTP 200 (torus.js treats any other
  * status as no answer), never an HTML page or a 5xx.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../core/log.js';
+import { readinessStatus, type Readiness } from '../../core/metrics.js';
 import { ErrorCode, errorResponse, JsonRpcDispatcher, RpcError } from './jsonrpc.js';
 
 export interface ServerOptions {
@@ -13,6 +14,8 @@ export interface ServerOptions {
   /** Allowed browser origins; ["*"] allows any (the legacy node did). */
   readonly corsOrigins: readonly string[];
   readonly health: () => Promise<{ ok: boolean; detail: Record<string, unknown> }>;
+  /** /readyz: the same answer as on the metrics port (core/metrics.ts); absent = 404. */
+  readonly readiness?: () => Promise<Readiness>;
 }
 
 export function createRetrievalApp(dispatcher: JsonRpcDispatcher, options: ServerOptions, log: Logger): express.Express {
@@ -43,6 +46,16 @@ export function createRetrievalApp(dispatcher: JsonRpcDispatcher, options: Serve
       (err: unknown) => res.status(503).json({ ok: false, detail: { error: err instanceof Error ? err.message : String(err) } }),
     );
   });
+
+  const readiness = options.readiness;
+  if (readiness !== undefined) {
+    app.get('/readyz', (_req, res) => {
+      void readiness().then(
+        (answer) => res.status(readinessStatus(answer)).json(answer),
+        (err: unknown) => res.status(503).json({ ready: false, failed: ['readiness'], detail: err instanceof Error ? err.message : String(err) }),
+      );
+    });
+  }
 
   const sendRpc = (res: Response, body: unknown) => res.status(200).type('application/json').send(JSON.stringify(body));
   const rpcError = (res: Response, code: number, message: string, data: string) => sendRpc(res, errorResponse(null, new RpcError(code, message, data)));

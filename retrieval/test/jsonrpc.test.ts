@@ -3,21 +3,31 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import { createLogger } from '../../core/log.js';
+import { evaluateReadiness } from '../../core/metrics.js';
 import { define, inputError, JsonRpcDispatcher } from '../src/jsonrpc.js';
 import { createRetrievalApp } from '../src/server.js';
 
-async function withServer(fn: (url: string, internalErrors: string[]) => Promise<void>): Promise<void> {
+type Observed = Array<{ method: string; outcome: string; seconds: number }>;
+
+async function withServer(fn: (url: string, internalErrors: string[], observed: Observed) => Promise<void>, ready = true): Promise<void> {
   const internalErrors: string[] = [];
+  const observed: Observed = [];
   const dispatcher = new JsonRpcDispatcher({
     Echo: define({ params: z.object({ text: z.string().max(10) }), handle: async ({ text }) => ({ text }) }),
     Refuse: define({ params: z.object({}), handle: async () => { throw inputError('refused on purpose'); } }),
     Crash: define({ params: z.object({}), handle: async () => { throw new Error('secret detail'); } }),
-  }, { maxBatch: 3, onInternalError: (method) => internalErrors.push(method) });
-  const app = createRetrievalApp(dispatcher, { maxBodyBytes: 2048, corsOrigins: ['*'], health: async () => ({ ok: true, detail: {} }) }, createLogger('test', 'silent'));
+  }, {
+    maxBatch: 3, onInternalError: (method) => internalErrors.push(method),
+    onRequest: (method, outcome, seconds) => observed.push({ method, outcome, seconds }),
+  });
+  const app = createRetrievalApp(dispatcher, {
+    maxBodyBytes: 2048, corsOrigins: ['*'], health: async () => ({ ok: true, detail: {} }),
+    readiness: () => evaluateReadiness({ cometbft: () => ({ ok: true }), key_buffer: () => ({ ok: ready, detail: { ready: ready ? 1 : 0 } }) }),
+  }, createLogger('test', 'silent'));
   const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   const { port } = server.address() as { port: number };
   try {
-    await fn(`http://127.0.0.1:${port}`, internalErrors);
+    await fn(`http://127.0.0.1:${port}`, internalErrors, observed);
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -81,4 +91,28 @@ test('HTTP around JSON-RPC: CORS, other methods, health, unknown paths', async (
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
     assert.equal((await fetch(`${url}/nothing`)).status, 404);
   });
+});
+
+test('every request is reported once with a bounded method label and its outcome; /readyz names a failed check', async () => {
+  await withServer(async (url, _internalErrors, observed) => {
+    await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'Echo', params: { text: 'hi' } }));
+    await post(url, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'Refuse', params: {} }));
+    await post(url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'Echo', params: { text: 'far too long' } }));
+    await post(url, JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'alice@example.com', params: {} }));
+    await post(url, JSON.stringify([{ jsonrpc: '2.0', id: 5, method: 'Crash' }, { jsonrpc: '1.0', id: 6, method: 'Echo' }]));
+    await post(url, JSON.stringify([]));
+    assert.deepEqual(observed.map(({ method, outcome }) => `${method} ${outcome}`).sort(), [
+      'Crash -32603', 'Echo -32602', 'Echo ok', 'Refuse -32602', 'invalid -32600', 'invalid -32600', 'unknown -32601',
+    ]);
+    assert.ok(observed.every(({ seconds }) => seconds >= 0 && seconds < 5));
+    const ready = await fetch(`${url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal((await ready.json() as { ready: boolean }).ready, true);
+  });
+  await withServer(async (url) => {
+    const notReady = await fetch(`${url}/readyz`);
+    assert.equal(notReady.status, 503);
+    assert.deepEqual((await notReady.json() as { failed: string[] }).failed, ['key_buffer']);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200, '/healthz keeps its own meaning');
+  }, false);
 });

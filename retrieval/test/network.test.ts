@@ -21,7 +21,7 @@ import { loadNetwork } from '../../client/src/network.js';
 import { TorusClient } from '../../client/src/sdk.js';
 import { DevIssuer } from '../src/verifiers/dev-issuer.js';
 import { commitmentData } from '../src/methods/commit-reveal.js';
-import { mintToken, rpc, startLoginNetwork, startTorusJsStubs, type LoginNetwork, type RpcAnswer } from './support.js';
+import { commitToken, mintToken, rpc, startLoginNetwork, startTorusJsStubs, type LoginNetwork, type RpcAnswer } from './support.js';
 import { fuzzRequests } from './fuzz.js';
 
 interface TorusJs {
@@ -50,18 +50,7 @@ function torusJs(): { torus: TorusJs; endpoints: string[]; pubs: Array<{ X: stri
 
 const addressOf = (privateKey: Uint8Array) => checksumAddress(ethereumAddress(publicKeyOf(privateKey)));
 
-/** Commits a token at the given nodes with a fresh temporary key; returns the signatures and the key. */
-async function commit(token: string, nodes = [1, 2, 3, 4, 5], verifier = DEV_VERIFIER) {
-  const tempSecret = randomSecretKey();
-  const tempPublic = publicKeyOf(tempSecret);
-  const params = {
-    messageprefix: 'mug00', tokencommitment: bytesToHex(keccak256(utf8(token))),
-    temppubx: bytesToHex(tempPublic.subarray(1, 33)), temppuby: bytesToHex(tempPublic.subarray(33)), verifieridentifier: verifier,
-  };
-  const answers = await Promise.all(nodes.map((i) => rpc(env.net.node(i).endpoint, 'CommitmentRequest', params)));
-  for (const a of answers) assert.ok(a.result, `commitment refused: ${JSON.stringify(a.error)}`);
-  return { signatures: answers.map((a) => a.result as { signature: string; data: string; nodepubx: string; nodepuby: string }), params, tempSecret };
-}
+const commit = (token: string, nodes?: number[], verifier?: string) => commitToken(env.net, token, nodes, verifier);
 
 function shareRequest(node: number, item: Record<string, unknown>): Promise<RpcAnswer> {
   return rpc(env.net.node(node).endpoint, 'ShareRequest', { encrypted: 'yes', item: [item] });

@@ -2,12 +2,16 @@
  * Shared by the retrieval network tests and the login benchmark: a 5-node network with key generation,
  * retrieval servers and the development issuer, plus raw JSON-RPC calls and a token minter.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { abciQuery } from '../../core/comet/rpc.js';
-import { MappingNetwork } from '../../testnet/src/mapping-network.js';
+import { keccak256 } from '../../core/crypto/hash.js';
+import { publicKeyOf, randomSecretKey } from '../../core/crypto/keys.js';
+import { bytesToHex, utf8 } from '../../core/encoding/bytes.js';
+import { DEV_VERIFIER, MappingNetwork } from '../../testnet/src/mapping-network.js';
 import { DevIssuer, DEV_AUDIENCE } from '../src/verifiers/dev-issuer.js';
 
 export interface LoginNetwork {
@@ -53,6 +57,22 @@ export async function rpc(endpoint: string, method: string, params: unknown): Pr
   const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', method, id: 10, params }) });
   if (res.status !== 200) throw new Error(`${method} at ${endpoint}: HTTP ${res.status}`);
   return await res.json() as RpcAnswer;
+}
+
+/** A node's CommitmentRequest answer (a type alias, so that it stays plain JSON for the fuzzer's seeds). */
+export type NodeCommitmentSignature = { signature: string; data: string; nodepubx: string; nodepuby: string };
+
+/** Commits a token at the given nodes with a fresh temporary key; returns the signatures and the key. */
+export async function commitToken(net: MappingNetwork, token: string, nodes = [1, 2, 3, 4, 5], verifier = DEV_VERIFIER) {
+  const tempSecret = randomSecretKey();
+  const tempPublic = publicKeyOf(tempSecret);
+  const params = {
+    messageprefix: 'mug00', tokencommitment: bytesToHex(keccak256(utf8(token))),
+    temppubx: bytesToHex(tempPublic.subarray(1, 33)), temppuby: bytesToHex(tempPublic.subarray(33)), verifieridentifier: verifier,
+  };
+  const answers = await Promise.all(nodes.map((i) => rpc(net.node(i).endpoint, 'CommitmentRequest', params)));
+  for (const a of answers) assert.ok(a.result, `commitment refused: ${JSON.stringify(a.error)}`);
+  return { signatures: answers.map((a) => a.result as NodeCommitmentSignature), params, tempSecret };
 }
 
 /** Local stand-ins for torus.js's allow, signer and metadata hosts (torus-client.md §7). */

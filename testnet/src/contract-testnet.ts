@@ -9,7 +9,8 @@
  *   DIR/nodeN.json        node N's configuration; DIR/nodeN/ its data and process logs; DIR/nodeN.log its launcher
  *   DIR/anvil-state.json, DIR/anvil.log, DIR/dev-issuer-key.json, DIR/dev-issuer.log
  *
- * Ports: node i uses base + 10(i-1) + {0 CometBFT p2p, 1 CometBFT RPC, 2 ABCI, 3 key generation, 4 JSON-RPC};
+ * Ports: node i uses base + 10(i-1) + {0 CometBFT p2p, 1 CometBFT RPC, 2 ABCI, 3 key generation, 4 JSON-RPC,
+ * 5 torus-abci metrics, 6 torus-dkg metrics, 7 torus-retrieval metrics (each: /metrics, /healthz, /readyz)};
  * anvil base + 10n, the development issuer base + 10n + 1. Each later epoch's nodes (`rotate`) take the next
  * 10 ports each, from base + 10(1 + all nodes so far); they are named e<epoch>node<i>.
  *
@@ -60,6 +61,8 @@ const TestnetNode = z.object({
   config: z.string(),
   data_dir: z.string(),
   logs: z.record(z.string(), z.string()),
+  /** Each process's metrics server (/metrics, /healthz, /readyz); absent in networks made before they existed. */
+  metrics: z.object({ abci: z.string(), dkg: z.string(), retrieval: z.string() }).optional(),
 });
 type TestnetNode = z.infer<typeof TestnetNode>;
 
@@ -134,10 +137,35 @@ async function addEpoch(contract: NodeListContract, admin: ReturnType<typeof wal
   return { k, t };
 }
 
+export interface NodePorts {
+  cometbft_p2p: number; cometbft_rpc: number; abci: number; keygen: number; jsonrpc: number;
+  metrics_abci?: number; metrics_dkg?: number; metrics_retrieval?: number;
+}
+
+/** A local node's ports from its first one (see the port plan above). */
+function localNodePorts(first: number): Required<NodePorts> {
+  return {
+    cometbft_p2p: first, cometbft_rpc: first + 1, abci: first + 2, keygen: first + 3, jsonrpc: first + 4,
+    metrics_abci: first + 5, metrics_dkg: first + 6, metrics_retrieval: first + 7,
+  };
+}
+
+/** What testnet.json says of a local node with these ports (its index is known once it registered). */
+function localNode(name: string, dir: string, signer: NodeSigner, ports: Required<NodePorts>): TestnetNode {
+  const dataDir = path.join(dir, name);
+  const local = (port: number) => `http://127.0.0.1:${port}`;
+  return {
+    name, index: 0, address: signer.checksumAddress, public_key: bytesToHex(signer.publicKey),
+    jsonrpc: `${local(ports.jsonrpc)}/jrpc`, cometbft_rpc: local(ports.cometbft_rpc), config: path.join(dir, `${name}.json`), data_dir: dataDir,
+    logs: Object.fromEntries(['cometbft', 'abci', 'dkg', 'retrieval'].map((p) => [p, path.join(dataDir, `${p}.log`)]).concat([['launcher', path.join(dir, `${name}.log`)]])),
+    metrics: { abci: local(ports.metrics_abci), dkg: local(ports.metrics_dkg), retrieval: local(ports.metrics_retrieval) },
+  };
+}
+
 /** A node's configuration file (node/src/config.ts) for a local network with the development issuer. */
 export function nodeConfig(p: {
   ethRpc: string; contract: string; dataDir: string; publicHost: string; listenHost?: string; nodeKeyFile?: string; issuerUrl: string; keys: number;
-  ports: { cometbft_p2p: number; cometbft_rpc: number; abci: number; keygen: number; jsonrpc: number }; epoch?: number;
+  ports: NodePorts; epoch?: number;
 }): Record<string, unknown> {
   return {
     eth_rpc: p.ethRpc, contract: p.contract, epoch: p.epoch ?? FIRST_EPOCH, data_dir: p.dataDir, public_host: p.publicHost, mode: 'development',
@@ -173,7 +201,7 @@ export class ContractTestnet {
       if (this.launchers.some((l) => l.name === node.name)) continue;
       const launcher = new ManagedProcess(node.name, process.execPath, [
         path.join(REPO_ROOT, 'dist/client/src/cli.js'), 'node', 'start', '--config', node.config,
-      ], path.join(this.#description.dir, `${node.name}.log`), { ownGroup: true });
+      ], path.join(this.#description.dir, `${node.name}.log`), { ownGroup: true, env: launcherEnvironment() });
       launcher.start();
       this.launchers.push(launcher);
       started.push(launcher);
@@ -220,23 +248,15 @@ export class ContractTestnet {
 
   static async #create(dir: string, n: number, keys: number, basePort: number, anvil: Anvil, issuerUrl: string, say: (line: string) => void): Promise<TestnetDescription> {
     const nodes: TestnetDescription['nodes'] = [];
+    const ports = (i: number) => localNodePorts(basePort + 10 * (i - 1));
     for (let i = 1; i <= n; i++) {
-      const port = (slot: number) => basePort + 10 * (i - 1) + slot;
-      const dataDir = path.join(dir, `node${i}`);
-      const config = path.join(dir, `node${i}.json`);
-      const signer = new NodeSigner(loadOrCreateNodeKey(path.join(dataDir, 'node-key.json')).secretKey);
-      nodes.push({
-        name: `node${i}`, index: 0, address: signer.checksumAddress, public_key: bytesToHex(signer.publicKey),
-        jsonrpc: `http://127.0.0.1:${port(4)}/jrpc`, cometbft_rpc: `http://127.0.0.1:${port(1)}`, config, data_dir: dataDir,
-        logs: Object.fromEntries(['cometbft', 'abci', 'dkg', 'retrieval'].map((name) => [name, path.join(dataDir, `${name}.log`)]).concat([['launcher', path.join(dir, `node${i}.log`)]])),
-      });
+      const signer = new NodeSigner(loadOrCreateNodeKey(path.join(dir, `node${i}`, 'node-key.json')).secretKey);
+      nodes.push(localNode(`node${i}`, dir, signer, ports(i)));
     }
     const contract = await provisionEpoch({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, adminSecretKey: anvil.accounts[0]?.secretKey as string, n, nodes: nodes.map((x) => x.address), say });
     for (const [i, node] of nodes.entries()) {
-      const port = (slot: number) => basePort + 10 * i + slot;
       writeFileSync(node.config, `${JSON.stringify(nodeConfig({
-        ethRpc: anvil.rpcUrl, contract, dataDir: node.name, publicHost: '127.0.0.1', issuerUrl, keys,
-        ports: { cometbft_p2p: port(0), cometbft_rpc: port(1), abci: port(2), keygen: port(3), jsonrpc: port(4) },
+        ethRpc: anvil.rpcUrl, contract, dataDir: node.name, publicHost: '127.0.0.1', issuerUrl, keys, ports: ports(i + 1),
       }), null, 2)}\n`);
     }
     return {
@@ -330,6 +350,15 @@ export async function keyBuffer(d: TestnetDescription): Promise<TestnetStatus['b
   return null;
 }
 
+/**
+ * The node launchers' environment: this one without TORUS_* variables, which `torus node start` would apply
+ * over the generated configuration (an operator's exported TORUS_CONTRACT would point every local node at
+ * another contract, TORUS_MODE=production would refuse the development issuer).
+ */
+function launcherEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TORUS_')));
+}
+
 function allNodes(d: TestnetDescription): TestnetNode[] {
   return [...d.retired.flatMap((e) => e.nodes), ...d.nodes, ...(d.handover?.nodes ?? [])];
 }
@@ -376,20 +405,14 @@ export async function prepareRotation(dir: string, options: { nodes: number; say
   const nodeConfigTemplate = JSON.parse(readFileSync(d.nodes[0]?.config as string, 'utf8')) as { eth_rpc: string; genesis: { key_buffer_target: number } };
   const nodes: TestnetNode[] = [];
   for (let i = 1; i <= n; i++) {
-    const port = (slot: number) => firstPort + 10 * (i - 1) + slot;
+    const ports = localNodePorts(firstPort + 10 * (i - 1));
     const name = `e${epoch}node${i}`;
-    const dataDir = path.join(dir, name);
-    const config = path.join(dir, `${name}.json`);
-    const signer = new NodeSigner(loadOrCreateNodeKey(path.join(dataDir, 'node-key.json')).secretKey);
-    writeFileSync(config, `${JSON.stringify(nodeConfig({
-      ethRpc: nodeConfigTemplate.eth_rpc, contract: d.contract, dataDir: name, publicHost: '127.0.0.1', issuerUrl: d.dev_issuer, keys: d.key_buffer_target, epoch,
-      ports: { cometbft_p2p: port(0), cometbft_rpc: port(1), abci: port(2), keygen: port(3), jsonrpc: port(4) },
+    const signer = new NodeSigner(loadOrCreateNodeKey(path.join(dir, name, 'node-key.json')).secretKey);
+    const node = localNode(name, dir, signer, ports);
+    writeFileSync(node.config, `${JSON.stringify(nodeConfig({
+      ethRpc: nodeConfigTemplate.eth_rpc, contract: d.contract, dataDir: name, publicHost: '127.0.0.1', issuerUrl: d.dev_issuer, keys: d.key_buffer_target, epoch, ports,
     }), null, 2)}\n`);
-    nodes.push({
-      name, index: 0, address: signer.checksumAddress, public_key: bytesToHex(signer.publicKey),
-      jsonrpc: `http://127.0.0.1:${port(4)}/jrpc`, cometbft_rpc: `http://127.0.0.1:${port(1)}`, config, data_dir: dataDir,
-      logs: Object.fromEntries(['cometbft', 'abci', 'dkg', 'retrieval'].map((p) => [p, path.join(dataDir, `${p}.log`)]).concat([['launcher', path.join(dir, `${name}.log`)]])),
-    });
+    nodes.push(node);
   }
   const { contract, admin } = ownerOf(d);
   const { k, t } = await addEpoch(contract, admin, { epoch, n, nodes: nodes.map((x) => x.address), prevEpoch: d.epoch, say: options.say });

@@ -6,6 +6,7 @@
  *   DIR/network.json            layout: chain id, ports, node ids, node keys' public halves
  *   DIR/genesis.json            the shared CometBFT genesis (validators + torus app_state)
  *   DIR/nodeN/node-key.json     the node's secp256k1 (Ethereum) key, mode 0600
+ *   (torus-abci, torus-dkg and torus-retrieval each serve /metrics, /healthz and /readyz on a port of their own)
  *   DIR/nodeN/cometbft/         CometBFT home;  DIR/nodeN/cometbft.log
  *   DIR/nodeN/abci/             torus-abci home; DIR/nodeN/abci.log
  *   DIR/nodeN/dkg.json          torus-dkg configuration; DIR/nodeN/dkg/ its store; DIR/nodeN/dkg.log
@@ -48,7 +49,10 @@ export interface MappingNetworkOptions {
   /** CometBFT consensus.timeout_commit. */
   readonly timeoutCommit?: string;
   readonly createEmptyBlocks?: boolean;
-  /** First port; node i uses basePort + 10*i + {0: p2p, 1: rpc, 2: abci}. Free ports are picked when absent. */
+  /**
+   * First port; node i uses basePort + 10(i-1) + {0 p2p, 1 rpc, 2 abci, 3 keygen, 4 retrieval, 5-7 the metrics
+   * of torus-abci, torus-dkg, torus-retrieval}. Free ports are picked when absent.
+   */
   readonly basePort?: number;
   readonly mempoolSize?: number;
   /** CometBFT mempool.recheck (default true). */
@@ -73,6 +77,8 @@ const NodeLayoutSchema = z.object({
   abciPort: z.number().int(),
   keygenPort: z.number().int(),
   retrievalPort: z.number().int().optional(),
+  /** The processes' metrics servers (core/metrics.ts); absent in networks made before they existed. */
+  metricsPorts: z.object({ abci: z.number().int(), dkg: z.number().int(), retrieval: z.number().int() }).optional(),
   publicKey: z.string(),
 });
 const LayoutSchema = z.object({
@@ -106,6 +112,7 @@ export class MappingNode {
       ? new ManagedProcess(`torus-abci-${layout.index}`, process.execPath, [
         path.join(REPO_ROOT, 'dist/abci/src/main.js'), '--home', path.join(dir, 'abci'), '--listen', this.abciAddress,
         '--log-level', process.env['TORUS_ABCI_LOG_LEVEL'] ?? 'info',
+        ...(layout.metricsPorts !== undefined ? ['--metrics-listen', `127.0.0.1:${layout.metricsPorts.abci}`] : []),
       ], logFile)
       : app === 'kvstore-socket'
         ? new ManagedProcess(`kvstore-${layout.index}`, abciCliBinary(), ['kvstore', '--address', this.abciAddress, '--log_level', 'error'], logFile)
@@ -126,6 +133,12 @@ export class MappingNode {
 
   get index(): number {
     return this.layout.index;
+  }
+
+  /** The base URL of a process's metrics server (GET /metrics, /healthz, /readyz). */
+  metricsUrl(process: 'abci' | 'dkg' | 'retrieval'): string {
+    if (this.layout.metricsPorts === undefined) throw new Error(`node ${this.index} serves no metrics (its network predates them)`);
+    return `http://127.0.0.1:${this.layout.metricsPorts[process]}`;
   }
 
   get rpcUrl(): string {
@@ -192,8 +205,8 @@ export class MappingNetwork {
     const cometbft = cometbftBinary();
     const retrieval = options.retrieval ?? false;
     if (retrieval && !(options.keygen ?? false)) throw new Error('a retrieval server needs key generation (keygen: true) for its shares');
-    // Node i uses base + 10(i-1) + {0 p2p, 1 rpc, 2 abci, 3 keygen, 4 retrieval}; the dev issuer base + 10n.
-    const PER_NODE = 5;
+    // Node i uses base + 10(i-1) + {0 p2p, 1 rpc, 2 abci, 3 keygen, 4 retrieval, 5-7 metrics}; the dev issuer base + 10n.
+    const PER_NODE = 8;
     const ports = options.basePort !== undefined
       ? [...Array.from({ length: PER_NODE * n }, (_, i) => (options.basePort as number) + 10 * Math.floor(i / PER_NODE) + (i % PER_NODE)), options.basePort + 10 * n]
       : await freePorts(PER_NODE * n + 1);
@@ -217,6 +230,7 @@ export class MappingNetwork {
         index: i, nodeId,
         p2pPort: port(i, 0), rpcPort: port(i, 1), abciPort: port(i, 2), keygenPort: port(i, 3),
         ...(retrieval ? { retrievalPort: port(i, 4) } : {}),
+        metricsPorts: { abci: port(i, 5), dkg: port(i, 6), retrieval: port(i, 7) },
         publicKey: bytesToHex(publicKeyOf(secretKey)),
       });
     }
@@ -270,6 +284,7 @@ export class MappingNetwork {
           peers: nodes.map((peer) => ({ index: peer.index, address: `/ip4/127.0.0.1/tcp/${peer.keygenPort}` })),
           max_keys_in_flight: options.keygenInFlight ?? 16,
           log_level: process.env['TORUS_DKG_LOG_LEVEL'] ?? 'info',
+          metrics_listen: `127.0.0.1:${port(node.index, 6)}`,
         }, null, 2) + '\n');
       }
     }
@@ -286,6 +301,7 @@ export class MappingNetwork {
           share_socket: 'dkg/share.sock',
           verifiers: { [DEV_VERIFIER]: { preset: 'dev', issuer, audience: 'torus-dev' } },
           log_level: process.env['TORUS_RETRIEVAL_LOG_LEVEL'] ?? 'info',
+          metrics_listen: `127.0.0.1:${port(node.index, 7)}`,
         }, null, 2) + '\n');
       }
       writeFileSync(path.join(dir, 'client.json'), JSON.stringify({

@@ -43,6 +43,15 @@ describe('the local network (npm run testnet)', { timeout: 900_000 }, () => {
     const client = () => new TorusClient(loadNetwork(d.client_network));
     const token = async (email: string) => client().devToken(email);
 
+    // Every process of every node serves its metrics, /healthz and /readyz (README: "Metrics, health and readiness").
+    for (const node of d.nodes) {
+      for (const url of Object.values(node.metrics ?? {})) {
+        assert.match(await (await fetch(`${url}/metrics`)).text(), /^# HELP torus_(abci|dkg|retrieval)_/m, `${node.name}: ${url}/metrics`);
+        await waitFor(`${node.name}: ${url}/readyz`, 30_000, async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined));
+      }
+      assert.equal(Object.keys(node.metrics ?? {}).length, 3, `${node.name} lists its three metrics servers`);
+    }
+
     const email = 'alice@example.com';
     const assigned = await client().assign(d.verifier, email);
     const first = await client().login(d.verifier, await token(email));

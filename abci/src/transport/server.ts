@@ -94,6 +94,11 @@ export class AbciServer {
     this.#options.logger.info({ address }, 'ABCI server listening');
   }
 
+  /** Open connections (CometBFT keeps four); part of torus-abci's readiness. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
   /** The bound address (useful with port 0). */
   address(): net.AddressInfo | string | null {
     return this.#server.address();

@@ -23,7 +23,7 @@ import { interpolateInExponent } from '../../../core/crypto/polynomial.js';
 import { verifyLegacySignature } from '../../../core/crypto/signature.js';
 import { encrypt } from '../../../core/crypto/ecies.js';
 import { define, inputError, internalError } from '../jsonrpc.js';
-import type { Member, RetrievalContext } from '../context.js';
+import type { Member, RetrievalContext, SignatureRejection } from '../context.js';
 import type { UserKey } from '../mapping.js';
 import { ShareHandedOverError, ShareUnavailableError } from '../share-source.js';
 import { TokenRejectedError } from '../verifiers/types.js';
@@ -86,14 +86,11 @@ function parseData(data: string): SignedCommitment | undefined {
   return { commitment: commitment.toLowerCase(), verifier, x: BigInt(`0x${x}`), y: BigInt(`0x${y}`), signedAt: Number(signedAt) };
 }
 
-/** Why signatures did not count, for an error message that helps the caller. */
-type Rejection = 'malformed' | 'non-member' | 'invalid' | 'expired' | 'future' | 'other token';
-
 function countSignatures(ctx: RetrievalContext, signatures: ReadonlyArray<z.infer<typeof NodeSignature> | null>, commitment: string, verifier: string) {
   const now = ctx.now();
   const groups = new Map<string, { x: bigint; y: bigint; signers: Set<number> }>();
-  const rejected = new Map<Rejection, number>();
-  const reject = (why: Rejection) => rejected.set(why, (rejected.get(why) ?? 0) + 1);
+  const rejected = new Map<SignatureRejection, number>();
+  const reject = (why: SignatureRejection) => rejected.set(why, (rejected.get(why) ?? 0) + 1);
   for (const entry of signatures) {
     if (entry === null) continue;
     const signed = parseData(entry.data);
@@ -118,7 +115,7 @@ function findMember(members: readonly Member[], x: bigint, y: bigint): Member | 
   return members.find((m) => m.x === x && m.y === y);
 }
 
-function describe(rejected: Map<Rejection, number>): string {
+function describe(rejected: Map<SignatureRejection, number>): string {
   return rejected.size === 0 ? '' : ` (not counted: ${[...rejected].map(([why, count]) => `${count} ${why}`).join(', ')})`;
 }
 
@@ -156,7 +153,10 @@ export function commitRevealMethods(ctx: RetrievalContext) {
           p.verifieridentifier, p.tokencommitment.toLowerCase(),
           { x: x.toString(16).padStart(64, '0'), y: y.toString(16).padStart(64, '0') }, now + ctx.limits.commitmentTtlSeconds, now,
         );
-        if (recorded === 'duplicate') throw internalError('Duplicate token found');
+        if (recorded === 'duplicate') {
+          ctx.metrics?.tokenReplayRejected('CommitmentRequest');
+          throw internalError('Duplicate token found');
+        }
         const data = commitmentData(p.tokencommitment, p.temppubx, p.temppuby, p.verifieridentifier, now);
         const signature = ctx.signer.signLegacy(utf8(data));
         const self = ctx.members.find((m) => m.index === ctx.selfIndex) as Member;
@@ -175,6 +175,7 @@ export function commitRevealMethods(ctx: RetrievalContext) {
         const tokenHash = bytesToHex(keccak256(utf8(token)));
 
         const { best, rejected } = countSignatures(ctx, item.nodesignatures, tokenHash, verifierName);
+        for (const [reason, count] of rejected) ctx.metrics?.signaturesRejected(reason, count);
         const k = ctx.epoch.k;
         if (best === undefined && (rejected.get('other token') ?? 0) > 0) throw internalError('Token commitment and token are not compatible');
         const found = best?.signers.size ?? 0;
@@ -187,7 +188,10 @@ export function commitRevealMethods(ctx: RetrievalContext) {
         if (BigInt(`0x${committed.x}`) !== best.x || BigInt(`0x${committed.y}`) !== best.y) {
           throw internalError('the signatures cover a different temporary key than the one committed at this node');
         }
-        if (!ctx.tokens.claim(tokenHash, now)) throw internalError('Duplicate token found: this id token was already used');
+        if (!ctx.tokens.claim(tokenHash, now)) {
+          ctx.metrics?.tokenReplayRejected('ShareRequest');
+          throw internalError('Duplicate token found: this id token was already used');
+        }
         try {
           let verified;
           try {
@@ -204,6 +208,7 @@ export function commitRevealMethods(ctx: RetrievalContext) {
             answered.push(await encryptedShare(ctx, key, recipient, verifierName, verified.verifierId));
           }
           await ctx.tokens.markUsed(tokenHash, Math.max(verified.expiresAt, now) + ctx.limits.clockSkewSeconds);
+          ctx.metrics?.sharesServed(answered.length);
           return { keys: answered };
         } finally {
           ctx.tokens.release(tokenHash);
