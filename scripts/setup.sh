@@ -22,6 +22,7 @@ fi
 
 bash scripts/install-cometbft.sh
 
-echo "Building TypeScript..." >&2
+echo "Building TypeScript and the dashboard page..." >&2
 rm -rf dist
-node_modules/.bin/tsc -p tsconfig.json
+# npm run build: tsc, the page's type check, and its browser bundle (dashboard/scripts/bundle.ts).
+npm run --silent build >&2

@@ -7,6 +7,7 @@
  *   torus [...] login --verifier V (--token T | --dev-email E) [--verifier-id ID] [--show-private-key]
  *   torus node start|key --config FILE;  torus contract deploy;  torus epoch create|status|set-current;  torus whitelist add
  *   (the operator commands, node/src/cli-commands.ts);  torus testnet up|status|down (testnet/src/commands.ts)
+ *   torus dashboard [--comet URL ...] [--listen HOST:PORT]: the network's web page (dashboard/src/commands.ts)
  *
  * The network file defaults to $TORUS_NETWORK, else .testnet/client.json in the working directory.
  * Exit codes: 0 success, 1 failure (message on stderr), 2 usage error, 3 `lookup` of a user with no key.
@@ -20,6 +21,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { bytesToHex } from '../../core/encoding/bytes.js';
 import { registerOperatorCommands } from '../../node/src/cli-commands.js';
 import { registerTestnetCommands } from '../../testnet/src/commands.js';
+import { registerDashboardCommand } from '../../dashboard/src/commands.js';
 import { loadNetwork, NetworkFileError } from './network.js';
 import { TorusClient, DEFAULT_TIMEOUT_MS, type LoginResult, type UserKey } from './sdk.js';
 
@@ -155,6 +157,7 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
   const json = (command: Command) => command.optsWithGlobals<GlobalOptions>().json === true;
   registerOperatorCommands(program, { env: out.env, print, printJson, json });
   registerTestnetCommands(program, { print, printJson, json });
+  registerDashboardCommand(program, { env: out.env, cwd: out.cwd, print });
 
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput({ writeOut: out.stdout, writeErr: out.stderr });

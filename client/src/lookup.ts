@@ -13,7 +13,7 @@ import { bytesToHex } from '../../core/encoding/bytes.js';
 import { checksumAddress, ethereumAddress } from '../../core/crypto/keys.js';
 import { parsePoint } from '../../core/crypto/point.js';
 import { NOT_ASSIGNED_MARKER, VERIFIER_NOT_SUPPORTED_MARKER, type LookupResult } from './protocol.js';
-import { NodeCallError, NodeRpcError } from './rpc.js';
+import { NodeCallError, NodeRpcError } from './transport.js';
 
 /** A user's key as the network reports it. */
 export interface UserKey {

@@ -5,8 +5,10 @@
  * lookup.ts and reconstruct.ts for the rules; this module does the network choreography).
  *
  * The private key a login returns is kept out of JSON and out of console/inspect output, and is never logged.
+ *
+ * Nodes are reached through a `NodeTransport` (transport.ts): node:http by default (rpc.ts); a browser passes
+ * `fetchTransport` (rpc-fetch.ts). Nothing else here needs Node, so the module also runs in a browser bundle.
  */
-import { inspect } from 'node:util';
 import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import { bytesToHex, utf8 } from '../../core/encoding/bytes.js';
@@ -16,10 +18,12 @@ import { decideLookup, VerifierNotSupportedError, type LookupAnswer, type Lookup
 import { parseNetwork, type Network, type NetworkNode } from './network.js';
 import { NOT_ASSIGNED_MARKER, RPC_INTERNAL_ERROR, type CommitmentParams, type CommitmentResult, type LookupParams, type ShareRequestParams } from './protocol.js';
 import { reconstructKey, ReconstructionError, type BadNode, type NodeShareAnswer } from './reconstruct.js';
-import { callNode, NodeCallError, NodeRpcError, postForJson } from './rpc.js';
+import { nodeHttpTransport } from './rpc.js';
+import { NodeCallError, NodeRpcError, type NodeTransport } from './transport.js';
 
 export type { UserKey } from './lookup.js';
 export type { BadNode } from './reconstruct.js';
+export type { NodeTransport } from './transport.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_ASSIGN_WAIT_MS = 5_000;
@@ -31,6 +35,8 @@ export interface TorusClientOptions {
   readonly assignWaitMs?: number;
   /** Source of the random first node for KeyAssign, in [0, 1); tests pin it. */
   readonly random?: () => number;
+  /** How node calls travel; default node:http (`nodeHttpTransport`). Browsers pass `fetchTransport`. */
+  readonly transport?: NodeTransport;
 }
 
 export interface LoginOptions {
@@ -127,8 +133,12 @@ export class LoginResult {
     };
   }
 
-  [inspect.custom](): string {
-    return `LoginResult ${inspect({ ...this.toJSON(), privateKey: '[hidden]' })}`;
+  /**
+   * Node's util.inspect (console.log) calls this under the registered symbol and passes itself, so this module
+   * need not import node:util and stays usable in a browser.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: unknown, inspect: (value: unknown, options: unknown) => string): string {
+    return `LoginResult ${inspect({ ...this.toJSON(), privateKey: '[hidden]' }, options)}`;
   }
 }
 
@@ -168,6 +178,7 @@ export class TorusClient {
   readonly timeoutMs: number;
   readonly #assignWaitMs: number;
   readonly #random: () => number;
+  readonly #transport: NodeTransport;
 
   constructor(network: Network, options: TorusClientOptions = {}) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -180,6 +191,7 @@ export class TorusClient {
     this.timeoutMs = timeoutMs;
     this.#assignWaitMs = assignWaitMs;
     this.#random = options.random ?? Math.random;
+    this.#transport = options.transport ?? nodeHttpTransport;
   }
 
   /** The user's key as a majority of nodes reports it, or undefined when a majority says it is not assigned. */
@@ -204,7 +216,7 @@ export class TorusClient {
     for (let step = 0; step < nodes.length && acceptedBy === undefined; step++) {
       const node = nodes[(start + step) % nodes.length] as NetworkNode;
       try {
-        await callNode(node.endpoint, 'KeyAssign', params, { timeoutMs: this.timeoutMs });
+        await this.#transport.callNode(node.endpoint, 'KeyAssign', params, { timeoutMs: this.timeoutMs });
         acceptedBy = node;
       } catch (err) {
         // A refusal of the request itself (bad input, unknown verifier) would be the same at every node.
@@ -296,7 +308,7 @@ export class TorusClient {
     const issuer = this.network.dev_issuer;
     if (issuer === undefined) throw new TorusClientError('the network description has no dev_issuer');
     const body = audience === undefined ? { email } : { email, audience };
-    const answer = await postForJson(`${issuer.replace(/\/+$/, '')}/token`, body, DevTokenSchema, 'dev token', { timeoutMs: this.timeoutMs });
+    const answer = await this.#transport.postForJson(`${issuer.replace(/\/+$/, '')}/token`, body, DevTokenSchema, 'dev token', { timeoutMs: this.timeoutMs });
     return answer.id_token;
   }
 
@@ -317,7 +329,7 @@ export class TorusClient {
         else resolve(decision);
       };
       for (const node of nodes) {
-        callNode(node.endpoint, 'VerifierLookupRequest', params, { timeoutMs: this.timeoutMs, signal: cancel.signal }).then(
+        this.#transport.callNode(node.endpoint, 'VerifierLookupRequest', params, { timeoutMs: this.timeoutMs, signal: cancel.signal }).then(
           (result) => {
             answers.push({ index: node.index, ok: true, result });
             consider();
@@ -357,14 +369,14 @@ export class TorusClient {
 
     const requestShare = (node: NetworkNode, params: ShareRequestParams): void => {
       shareCalls.push(
-        callNode(node.endpoint, 'ShareRequest', params, { timeoutMs: this.timeoutMs }).then(
+        this.#transport.callNode(node.endpoint, 'ShareRequest', params, { timeoutMs: this.timeoutMs }).then(
           (result) => void answers.push({ index: node.index, result }),
           (error: unknown) => void failedNodes.push({ index: node.index, stage: 'share', reason: reasonOf(error) }),
         ),
       );
     };
     for (const node of nodes) {
-      callNode(node.endpoint, 'CommitmentRequest', commitmentParams, { timeoutMs: this.timeoutMs, signal: cancelCommitments.signal })
+      this.#transport.callNode(node.endpoint, 'CommitmentRequest', commitmentParams, { timeoutMs: this.timeoutMs, signal: cancelCommitments.signal })
         .then(
           (result) => {
             if (finished) return;

@@ -1,7 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { callNode, NodeCallError, NodeRpcError, postForJson, type NodeCallFailure } from '../src/rpc.js';
+import { callNode, NodeCallError, NodeRpcError, nodeHttpTransport, postForJson, type NodeCallFailure } from '../src/rpc.js';
+import { fetchTransport } from '../src/rpc-fetch.js';
+import type { NodeTransport } from '../src/transport.js';
 import { deadUrl, sendJson, serve, type Served } from './fake-nodes.js';
 import { lookupResult, makeKey } from './fixtures.js';
 
@@ -17,7 +19,10 @@ async function failure(promise: Promise<unknown>): Promise<NodeCallError> {
   assert.fail('the call succeeded');
 }
 
-describe('callNode', () => {
+// Both transports must fail in the same ways: TorusClient's decisions depend on the kind of each failure.
+const TRANSPORTS: Array<[string, NodeTransport]> = [['node:http', nodeHttpTransport], ['fetch', fetchTransport]];
+
+for (const [transportName, transport] of TRANSPORTS) describe(`callNode over ${transportName}`, () => {
   const key = makeKey(5, 3);
   let server: Served;
   let seen: Array<{ headers: Record<string, unknown>; body: Record<string, unknown> }> = [];
@@ -59,7 +64,7 @@ describe('callNode', () => {
 
   it('sends a JSON-RPC 2.0 POST and returns the validated result', async () => {
     seen = [];
-    const result = await callNode(`${server.url}/ok`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 2000 });
+    const result = await transport.callNode(`${server.url}/ok`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 2000 });
     assert.deepEqual(result, lookupResult(key));
     const request = seen[0];
     assert.equal(request?.body['jsonrpc'], '2.0');
@@ -70,7 +75,7 @@ describe('callNode', () => {
   });
 
   it('a JSON-RPC error is a NodeRpcError with code, message and data', async () => {
-    const err = await failure(callNode(`${server.url}/rpc-error`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 2000 }));
+    const err = await failure(transport.callNode(`${server.url}/rpc-error`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 2000 }));
     assert.ok(err instanceof NodeRpcError);
     assert.equal(err.kind, 'rpc');
     assert.equal(err.code, -32602);
@@ -89,7 +94,7 @@ describe('callNode', () => {
   ];
   for (const [name, route, kind, message] of kinds) {
     it(`${name} is a '${kind}' failure`, async () => {
-      const err = await failure(callNode(`${server.url}${route}`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 2000, maxBodyBytes: 1024 }));
+      const err = await failure(transport.callNode(`${server.url}${route}`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 2000, maxBodyBytes: 1024 }));
       assert.equal(err.kind, kind);
       assert.ok(!(err instanceof NodeRpcError));
       assert.match(err.message, message);
@@ -98,7 +103,7 @@ describe('callNode', () => {
   }
 
   it('connection refused is a transport failure with the reason', async () => {
-    const err = await failure(callNode(`${await deadUrl()}/jrpc`, 'KeyAssign', PARAMS, { timeoutMs: 2000 }));
+    const err = await failure(transport.callNode(`${await deadUrl()}/jrpc`, 'KeyAssign', PARAMS, { timeoutMs: 2000 }));
     assert.equal(err.kind, 'transport');
     assert.match(err.reason, /ECONNREFUSED/);
   });
@@ -106,7 +111,7 @@ describe('callNode', () => {
   it('a node that never answers, or stops in the middle of its body, times out', async () => {
     for (const route of ['/hang', '/slow-body']) {
       const started = Date.now();
-      const err = await failure(callNode(`${server.url}${route}`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 200 }));
+      const err = await failure(transport.callNode(`${server.url}${route}`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 200 }));
       assert.equal(err.kind, 'timeout', route);
       assert.match(err.reason, /no answer within 200 ms/);
       assert.ok(Date.now() - started < 2000);
@@ -115,22 +120,28 @@ describe('callNode', () => {
 
   it("the caller's cancellation is 'aborted', not a node failure", async () => {
     const controller = new AbortController();
-    const call = callNode(`${server.url}/hang`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 5000, signal: controller.signal });
+    const call = transport.callNode(`${server.url}/hang`, 'VerifierLookupRequest', PARAMS, { timeoutMs: 5000, signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     assert.equal((await failure(call)).kind, 'aborted');
   });
 });
 
 describe('postForJson', () => {
-  it('returns the validated JSON answer and reports HTTP errors', async () => {
+  it("the module-level callNode and postForJson are the node:http transport's", async () => {
+    const dead = await deadUrl();
+    assert.match((await failure(callNode(`${dead}/jrpc`, 'KeyAssign', PARAMS, { timeoutMs: 2000 }))).reason, /ECONNREFUSED/);
+    assert.match((await failure(postForJson(`${dead}/token`, {}, z.object({}), 'dev token', { timeoutMs: 2000 }))).reason, /ECONNREFUSED/);
+  });
+
+  for (const [transportName, transport] of TRANSPORTS) it(`returns the validated JSON answer and reports HTTP errors (${transportName})`, async () => {
     const server = await serve((req, body, res) => {
       if (req.url === '/token') return sendJson(res, { id_token: `x${(JSON.parse(body) as { email: string }).email}` });
       sendJson(res, { error: 'nope' }, 404);
     });
     try {
       const schema = z.object({ id_token: z.string() });
-      assert.deepEqual(await postForJson(`${server.url}/token`, { email: 'a@b' }, schema, 'dev token', { timeoutMs: 2000 }), { id_token: 'xa@b' });
-      const err = await failure(postForJson(`${server.url}/other`, {}, schema, 'dev token', { timeoutMs: 2000 }));
+      assert.deepEqual(await transport.postForJson(`${server.url}/token`, { email: 'a@b' }, schema, 'dev token', { timeoutMs: 2000 }), { id_token: 'xa@b' });
+      const err = await failure(transport.postForJson(`${server.url}/other`, {}, schema, 'dev token', { timeoutMs: 2000 }));
       assert.equal(err.kind, 'http');
       assert.match(err.message, /^dev token at .*: HTTP 404/);
     } finally {

@@ -9,6 +9,7 @@ import { bytesToHex } from '../../core/encoding/bytes.js';
 import { keccak256 } from '../../core/crypto/hash.js';
 import { utf8 } from '../../core/encoding/bytes.js';
 import { LookupError, VerifierNotSupportedError } from '../src/lookup.js';
+import { fetchTransport } from '../src/rpc-fetch.js';
 import { AssignError, LoginError, NotAssignedError, TorusClient, verifierIdFromToken } from '../src/sdk.js';
 import { FakeCluster, VERIFIER, type FakeNodeBehaviour } from './fake-nodes.js';
 import { fakeIdToken } from './fixtures.js';
@@ -136,6 +137,7 @@ describe('TorusClient.login', () => {
     assert.ok(!json.includes('privateKey'));
     assert.equal(JSON.parse(json).address, key.address);
     assert.ok(!inspect(result, { depth: 10, showHidden: true }).includes(secretHex));
+    assert.match(inspect(result), /^LoginResult \{[^]*privateKey: '\[hidden\]'/);
     assert.ok(!Object.keys(result).includes('privateKey'));
     assert.equal(bytesToHex(result.privateKey), secretHex);
   });
@@ -261,6 +263,17 @@ describe('TorusClient.devToken', () => {
     const token = await client.devToken('dev@example.com');
     assert.equal(verifierIdFromToken(token), 'dev@example.com');
     assert.equal((await client.login(VERIFIER, token)).address, key.address);
+  });
+
+  it('the same over the fetch transport (what a browser uses): token, assignment, login', async () => {
+    const c = await start({ 5: { down: true }, 4: { corruptShare: true } }, { devIssuer: true });
+    const client = new TorusClient(c.network, { transport: fetchTransport, timeoutMs: 2000 });
+    const token = await client.devToken('fetch@example.com');
+    const assigned = await client.assign(VERIFIER, 'fetch@example.com');
+    const result = await client.login(VERIFIER, token);
+    assert.equal(result.address, assigned.address);
+    assert.deepEqual(result.badNodes.map((b) => b.index), [4]);
+    assert.deepEqual(result.failedNodes.map((f) => [f.index, f.stage]), [[5, 'commitment']]);
   });
 
   it('is an error on a network without dev_issuer', async () => {

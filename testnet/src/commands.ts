@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { REPO_ROOT } from '../../core/comet/binary.js';
 import { z } from 'zod';
+import { localDashboardUrl } from '../../dashboard/src/local-network.js';
 import { finishRotation, prepareRotation, readDescription, TestnetArgs, testnetStatus, upMarker, waitForHandover } from './contract-testnet.js';
 
 export interface TestnetCommandIo {
@@ -70,7 +71,10 @@ export function registerTestnetCommands(program: Command, io: TestnetCommandIo):
         await sleep(500);
       }
       const d = readDescription(dir);
-      io.print([`the network in ${dir} is up (launcher pid ${child.pid}); ${d.n} nodes; description in ${path.join(dir, 'testnet.json')}`]);
+      io.print([
+        `the network in ${dir} is up (launcher pid ${child.pid}); ${d.n} nodes; description in ${path.join(dir, 'testnet.json')}`,
+        `dashboard: ${localDashboardUrl(d)}`,
+      ]);
     });
 
   dirOption(testnet.command('status').description('epoch, block heights, key buffer and process health'))
@@ -78,12 +82,14 @@ export function registerTestnetCommands(program: Command, io: TestnetCommandIo):
       const dir = path.resolve(options.dir);
       const state = await testnetStatus(dir);
       const launcher = launcherPid(dir);
+      // The launcher serves the dashboard (main.ts), so there is one only while it runs.
+      const dashboard = launcher === undefined ? null : localDashboardUrl(readDescription(dir));
       if (io.json(command)) {
-        io.printJson({ ...state, launcher_pid: launcher ?? null });
+        io.printJson({ ...state, launcher_pid: launcher ?? null, dashboard });
         return;
       }
       io.print([
-        `launcher: ${launcher === undefined ? 'not running' : `pid ${launcher}`}; epoch ${state.epoch}`,
+        `launcher: ${launcher === undefined ? 'not running' : `pid ${launcher}; dashboard ${dashboard}`}; epoch ${state.epoch}`,
         ...state.nodes.map((n) => `node ${n.index}: height ${n.height ?? 'down'}, JSON-RPC ${n.jsonrpc_healthy ? 'healthy' : 'down'}`),
         state.buffer === null ? 'key buffer: unknown (no node answers)' : `key buffer: ${state.buffer.ready}/${state.buffer.target} ready, ${state.buffer.generating} generating, ${state.buffer.assigned} assigned`,
       ]);

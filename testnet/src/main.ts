@@ -2,7 +2,8 @@
 /**
  * `npm run testnet` (and `torus testnet up`): the local network of contract-testnet.ts in the foreground —
  * progress (contract, registrations, BFT network, a bar of generated keys), then endpoints and a login
- * command; Ctrl-C stops everything cleanly; run again to resume from DIR.
+ * command; Ctrl-C stops everything cleanly; run again to resume from DIR. It also serves the dashboard
+ * (dashboard/) next to the development issuer, on base + 10n + 2.
  *
  *   npm run testnet [-- --nodes 5] [--keys 100] [--dir .testnet] [--base-port 26600] [--fresh]
  */
@@ -13,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { REPO_ROOT } from '../../core/comet/binary.js';
 import type { ManagedProcess } from '../../core/process.js';
+import { localDashboardPort } from '../../dashboard/src/local-network.js';
+import { startDashboard, type RunningDashboard } from '../../dashboard/src/server.js';
 import { ContractTestnet, keyBuffer, TestnetArgs, upMarker } from './contract-testnet.js';
 
 const USAGE = 'usage: npm run testnet [-- --nodes N] [--keys BUFFER] [--dir DIR] [--base-port PORT] [--fresh]';
@@ -35,6 +38,14 @@ async function main(): Promise<void> {
 
   say(`Local network in ${dir}`);
   const network = await ContractTestnet.up({ dir, nodes: options.nodes, keys: options.keys, basePort: options['base-port'], say });
+  // In this process: the dashboard is a view of testnet.json, not a node process. Without it the network still runs.
+  const dashboard: RunningDashboard | undefined = await startDashboard({
+    networkFile: path.join(dir, 'testnet.json'), port: localDashboardPort(network.description),
+  }).catch((err: unknown) => {
+    say(`dashboard: not started (${err instanceof Error ? err.message : String(err)})`);
+    return undefined;
+  });
+  if (dashboard !== undefined) say(`dashboard: ${dashboard.url}`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -45,6 +56,7 @@ async function main(): Promise<void> {
     } catch {
       // not up yet
     }
+    await dashboard?.close();
     await network.stop();
     say(`Stopped. Run the same command again to resume (state kept in ${dir}; --fresh starts over).`);
     process.exit(0);
@@ -71,6 +83,7 @@ async function main(): Promise<void> {
   for (const node of d.nodes) say(`  node ${node.index}: JSON-RPC ${node.jsonrpc}   CometBFT RPC ${node.cometbft_rpc}   ${node.address}`);
   say(`  development OpenID issuer: ${d.dev_issuer} (verifier name "${d.verifier}")`);
   say(`Everything a client needs: ${path.join(dir, 'testnet.json')}; logs under ${dir}.`);
+  if (dashboard !== undefined) say(`Dashboard (nodes, epoch, key buffer, assignments, a login demo in the browser): ${dashboard.url}`);
   const networkFlag = d.client_network === path.join(REPO_ROOT, '.testnet', 'client.json') ? '' : ` --network ${d.client_network}`;
   say('\nIn another terminal: give alice a key (the account resolver), look it up, log in:');
   say(`  npm run torus --${networkFlag} assign ${d.verifier} alice@example.com`);

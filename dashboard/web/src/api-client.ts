@@ -1,0 +1,48 @@
+/** The page's calls to the dashboard server; every answer passes its schema (dashboard/src/api.ts) first. */
+import { z } from 'zod';
+import { ApiError } from '../../src/api.js';
+
+export class ApiCallError extends Error {
+  override name = 'ApiCallError';
+}
+
+async function answerOf<T>(response: Response, schema: z.ZodType<T>, what: string): Promise<T> {
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch (cause) {
+    throw new ApiCallError(`${what}: the dashboard server answered HTTP ${response.status} without JSON`, { cause });
+  }
+  if (!response.ok) {
+    const error = ApiError.safeParse(json);
+    throw new ApiCallError(`${what}: ${error.success ? error.data.error : `HTTP ${response.status}`}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new ApiCallError(`${what}: unexpected answer: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  return parsed.data;
+}
+
+export async function getJson<T>(path: string, schema: z.ZodType<T>, timeoutMs = 5000): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, { cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (cause) {
+    throw new ApiCallError(`GET ${path}: the dashboard server does not answer`, { cause });
+  }
+  return answerOf(response, schema, `GET ${path}`);
+}
+
+export async function postJson<T>(path: string, body: unknown, schema: z.ZodType<T>, timeoutMs = 10_000): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (cause) {
+    throw new ApiCallError(`POST ${path}: the dashboard server does not answer`, { cause });
+  }
+  return answerOf(response, schema, `POST ${path}`);
+}
