@@ -5,8 +5,9 @@
  * HandoverSource — in a node of the ending epoch e (its config names the `target` committee e+1):
  *   1. votes to freeze epoch e (FreezeVote on its own chain) until k+t members did;
  *   2. reads the frozen mapping from its own chain and re-deals its share of every assigned key over the
- *      target committee (Redealer; the re-dealing is durable before it is sent), on the hand-over channel;
- *      re-sends a target node everything when it reconnects;
+ *      target committee (Redealer; the re-dealing is durable before it is sent), on the hand-over channel,
+ *      REDEALING_WINDOW keys ahead of the lowest key the target still waits for; re-sends a target node
+ *      what it still keeps when the node reconnects;
  *   3. asks the target nodes (their retrieval servers, `HandoffStatus`) whether the hand-over is complete,
  *      and once t'+1 distinct target nodes have signed that it is — so at least one honest node saw it in
  *      the target chain's state — deletes its shares of epoch e (LevelDealingStore.markHandedOver).
@@ -73,6 +74,7 @@ const HandoffStatusAnswer = z.object({
   previous_epoch: z.number().int().positive(),
   complete: z.boolean(),
   node_index: z.number().int().positive(),
+  next_awaiting: z.number().int().nonnegative().nullable().optional(),
   signature: z.string().regex(/^[0-9a-f]{128}$/).optional(),
 }).loose();
 
@@ -130,12 +132,34 @@ export interface HandoverSourceOptions {
 }
 
 interface TargetPeer {
-  /** Everything sent to this peer, re-sent whole when it reconnects or after a failure. */
-  readonly sent: KeygenMessage[];
+  /** Messages not sent yet. */
   queue: KeygenMessage[];
   busy: boolean;
   downUntil: number;
   backoffMs: number;
+}
+
+/**
+ * Keys re-dealt ahead of the lowest key the target committee still has to take over. The target nodes work
+ * on the lowest transferred keys a few at a time and hold early messages only up to a quota, so sending
+ * every key at once would lose re-dealings beyond it; the window keeps what is in flight (and in memory
+ * here) bounded by this, whatever the number of keys.
+ */
+export const REDEALING_WINDOW = 64;
+
+/**
+ * How many of the frozen keys (ascending key indexes) should have been re-dealt when the target committee's
+ * lowest key still to take over is `frontier`: those below it, and `window` more.
+ */
+export function redealingWindowEnd(frozenKeys: readonly number[], frontier: number, window = REDEALING_WINDOW): number {
+  let below = 0;
+  let above = frozenKeys.length;
+  while (below < above) {
+    const middle = (below + above) >>> 1;
+    if ((frozenKeys[middle] as number) < frontier) below = middle + 1;
+    else above = middle;
+  }
+  return Math.min(frozenKeys.length, below + window);
 }
 
 export class HandoverSource {
@@ -144,7 +168,14 @@ export class HandoverSource {
   readonly #peers = new Map<number, TargetPeer>();
   readonly #confirmed = new Set<number>();
   readonly #targetKeys: Map<number, Uint8Array>;
-  #nextChunk = 0;
+  /** The frozen mapping's key indexes, ascending, once read. */
+  #frozenKeys: number[] | undefined;
+  /** How many of #frozenKeys were re-dealt (always a prefix). */
+  #redealt = 0;
+  /** Per key re-dealt and not yet taken over: the messages for each target node, kept for re-sending. */
+  readonly #sent = new Map<number, Map<number, KeygenMessage[]>>();
+  /** The lowest key index the target committee still waits for, as the most advanced target node reports it. */
+  #frontier = 0;
   #lastVote = 0;
   #lastStatus = 0;
   readonly stats = { keysRedealt: 0, framesOut: 0, sendFailures: 0 };
@@ -152,7 +183,7 @@ export class HandoverSource {
   constructor(options: HandoverSourceOptions) {
     this.#o = options;
     this.#targetKeys = new Map(options.target.members.map((m) => [m.index, parsePublicKey(m.public_key)]));
-    for (const m of options.target.members) this.#peers.set(m.index, { sent: [], queue: [], busy: false, downUntil: 0, backoffMs: 0 });
+    for (const m of options.target.members) this.#peers.set(m.index, { queue: [], busy: false, downUntil: 0, backoffMs: 0 });
     options.channel.onPeerConnected((index) => this.#resendAll(index));
     this.#loop = new Loop('hand-over (source)', options.pollMs, options.logger, () => this.#tick());
   }
@@ -188,34 +219,47 @@ export class HandoverSource {
       return;
     }
     if (out.next_epoch !== target.epoch) throw new Error(`this epoch is frozen for epoch ${out.next_epoch}, but the configured target is epoch ${target.epoch}`);
-    while (this.#nextChunk < out.chunks) {
-      await this.#redealChunk(this.#nextChunk);
-      this.#nextChunk++;
-    }
-    for (const [index, peer] of this.#peers) this.#pump(index, peer);
+    this.#frozenKeys ??= await this.#readFrozenKeys(out.chunks);
     if (Date.now() - this.#lastStatus >= STATUS_EVERY_MS) {
       this.#lastStatus = Date.now();
-      await this.#checkCompletion();
+      await this.#askTargets();
+      if (this.handedOver) return;
     }
+    await this.#redealWindow();
+    for (const [index, peer] of this.#peers) this.#pump(index, peer);
   }
 
-  async #redealChunk(chunk: number): Promise<void> {
-    const { cometRpc, store, redealer, logger } = this.#o;
-    const answer = await abciQuery(cometRpc, '/handoff/out/chunk', { chunk });
-    if (answer.code !== 0) throw new Error(`cannot read chunk ${chunk} of the frozen mapping: ${answer.log}`);
-    const { items } = FrozenChunk.parse(answer.value);
-    for (const item of items) {
-      const keyIndex = BigInt(item.key_index);
-      const share = store.share(this.epoch, keyIndex);
+  async #readFrozenKeys(chunks: number): Promise<number[]> {
+    const keys: number[] = [];
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const answer = await abciQuery(this.#o.cometRpc, '/handoff/out/chunk', { chunk });
+      if (answer.code !== 0) throw new Error(`cannot read chunk ${chunk} of the frozen mapping: ${answer.log}`);
+      keys.push(...FrozenChunk.parse(answer.value).items.map((item) => item.key_index));
+    }
+    return keys;
+  }
+
+  /** Re-deals the frozen keys up to REDEALING_WINDOW beyond the target committee's frontier. */
+  async #redealWindow(): Promise<void> {
+    const { store, redealer, logger } = this.#o;
+    const frozen = this.#frozenKeys as number[];
+    // Taken over by the target chain: nothing of them needs re-sending any more.
+    for (const keyIndex of this.#sent.keys()) if (keyIndex < this.#frontier) this.#sent.delete(keyIndex);
+    const until = redealingWindowEnd(frozen, this.#frontier);
+    if (this.#redealt >= until) return;
+    for (; this.#redealt < until; this.#redealt++) {
+      const keyIndex = frozen[this.#redealt] as number;
+      const share = store.share(this.epoch, BigInt(keyIndex));
       if (share === undefined) {
-        logger.warn({ keyIndex: item.key_index }, 'this node holds no share of a key it hands over; the other source nodes must deal it');
+        logger.warn({ keyIndex }, 'this node holds no share of a key it hands over; the other source nodes must deal it');
         continue;
       }
-      for (const { to, message } of redealer.redeal(keyIndex, share)) {
-        const peer = this.#peers.get(to) as TargetPeer;
-        peer.sent.push(message);
-        peer.queue.push(message);
+      const byPeer = new Map<number, KeygenMessage[]>();
+      for (const { to, message } of redealer.redeal(BigInt(keyIndex), share)) {
+        byPeer.set(to, [...(byPeer.get(to) ?? []), message]);
+        (this.#peers.get(to) as TargetPeer).queue.push(message);
       }
+      this.#sent.set(keyIndex, byPeer);
       this.stats.keysRedealt++;
       this.#o.metrics?.keyRedealt();
     }
@@ -223,10 +267,15 @@ export class HandoverSource {
     await store.flush();
   }
 
+  /** Everything still kept for a target node, in key order. */
+  #backlog(index: number): KeygenMessage[] {
+    return [...this.#sent.values()].flatMap((byPeer) => byPeer.get(index) ?? []);
+  }
+
   #resendAll(index: number): void {
     const peer = this.#peers.get(index);
     if (peer === undefined || this.handedOver) return;
-    peer.queue = [...peer.sent];
+    peer.queue = this.#backlog(index);
     peer.downUntil = 0;
     this.#pump(index, peer);
   }
@@ -246,8 +295,8 @@ export class HandoverSource {
       (err: unknown) => {
         this.stats.sendFailures++;
         peer.busy = false;
-        // The target may have missed anything: everything goes again once it is reachable.
-        peer.queue = [...peer.sent];
+        // The target may have missed anything: everything still kept goes again once it is reachable.
+        peer.queue = this.#backlog(index);
         peer.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, peer.backoffMs * 2));
         peer.downUntil = Date.now() + peer.backoffMs;
         this.#o.logger.debug({ to: index, err: errorText(err) }, 'hand-over send failed');
@@ -255,14 +304,19 @@ export class HandoverSource {
     );
   }
 
-  /** Deletes this epoch's shares once t'+1 target nodes signed that the target chain completed the hand-over. */
-  async #checkCompletion(): Promise<void> {
+  /**
+   * Asks every target node how far the hand-over is. `next_awaiting` moves the re-dealing window (a hint: a
+   * node that lies can only make this node send sooner or later, never anything else). Once t'+1 target nodes
+   * signed that the target chain completed the hand-over, deletes this epoch's shares.
+   */
+  async #askTargets(): Promise<void> {
     const { target, logger, store } = this.#o;
     await Promise.all(target.members.filter((m) => !this.#confirmed.has(m.index)).map(async (m) => {
       try {
         const answer = HandoffStatusAnswer.parse(await rpcCall(m.jsonrpc, 'HandoffStatus', {}, 5000));
-        const valid = answer.complete && answer.signature !== undefined && answer.node_index === m.index &&
-          answer.chain_id === target.chain_id && answer.epoch === target.epoch && answer.previous_epoch === Number(this.epoch) &&
+        if (answer.node_index !== m.index || answer.chain_id !== target.chain_id || answer.epoch !== target.epoch || answer.previous_epoch !== Number(this.epoch)) return;
+        if (answer.next_awaiting !== undefined && answer.next_awaiting !== null) this.#frontier = Math.max(this.#frontier, answer.next_awaiting);
+        const valid = answer.complete && answer.signature !== undefined &&
           verifyHandoffComplete(this.#targetKeys.get(m.index) as Uint8Array, target.chain_id, BigInt(target.epoch), this.epoch, hexToBytes(answer.signature));
         if (valid) this.#confirmed.add(m.index);
       } catch (err) {
@@ -272,10 +326,8 @@ export class HandoverSource {
     if (this.#confirmed.size < target.t + 1) return;
     store.markHandedOver(this.epoch, BigInt(target.epoch));
     await store.flush();
-    for (const peer of this.#peers.values()) {
-      peer.sent.length = 0;
-      peer.queue = [];
-    }
+    this.#sent.clear();
+    for (const peer of this.#peers.values()) peer.queue = [];
     logger.info({ next_epoch: target.epoch, confirmed_by: [...this.#confirmed].sort((a, b) => a - b) },
       `epoch ${target.epoch} completed the hand-over: this node's shares of epoch ${this.epoch} are deleted`);
   }

@@ -87,8 +87,11 @@ const USER_CACHE_ENTRIES = 100_000;
 /** How often a reveal that found no assignment asks again (about a block interval). */
 const ASSIGNMENT_POLL_MS = 100;
 
+const ResharingPage = z.object({ keys: z.array(z.object({ key_index: z.number().int().nonnegative() }).loose()) });
+
 export class MappingClient {
   readonly #userKeys = new Map<string, UserKey[]>();
+  #resharingCursor = 0;
 
   constructor(readonly rpcUrl: string, readonly txLifetimeBlocks = 100) {}
 
@@ -161,6 +164,19 @@ export class MappingClient {
     const answer = await abciQuery(this.rpcUrl, '/handoff/in');
     if (answer.code === QueryCode.NOT_FOUND) return undefined;
     return HandoffIn.parse(this.#ok(answer, 'reading the hand-off progress'));
+  }
+
+  /**
+   * The lowest key index this epoch still has to take over (transferred, not yet reshared), or null when
+   * none is waiting. Keys only ever leave that state, so the scan resumes where the last one found a key:
+   * over a whole hand-over each key record is read about once.
+   */
+  async lowestResharing(): Promise<number | null> {
+    const answer = await abciQuery(this.rpcUrl, '/keys/resharing', { from: this.#resharingCursor, limit: 1 });
+    const first = ResharingPage.parse(this.#ok(answer, 'reading the keys to take over')).keys[0];
+    if (first === undefined) return null;
+    this.#resharingCursor = first.key_index;
+    return first.key_index;
   }
 
   #ok(answer: { code: number; log: string; value: unknown }, what: string): unknown {

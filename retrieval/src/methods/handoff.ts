@@ -6,7 +6,8 @@
  * HandoffMappingChunk {chunk}: on the frozen chain of epoch e, a chunk of the frozen mapping with this node's
  * attestation (core/handoff/mapping.ts). A new node of e+1 collects k_e of them per chunk for MappingTransfer.
  *
- * HandoffStatus {}: on the chain of epoch e+1, how far it has taken over epoch e; once complete, this node's
+ * HandoffStatus {}: on the chain of epoch e+1, how far it has taken over epoch e (with `next_awaiting`, the
+ * lowest key index not reshared yet, which paces the old nodes' re-dealings); once complete, this node's
  * signed statement of it (core/handoff/status.ts). An old node deletes its shares after t'+1 of them.
  */
 import { z } from 'zod';
@@ -58,9 +59,11 @@ export function handoffMethods(ctx: HandoffContext) {
           throw internalError(`epoch ${epoch} takes over from no previous epoch: its chain's genesis names none, so there is no hand-off to report`);
         }
         const { previous_epoch, complete, chunks_received, chunk_count, keys_transferred, keys_resharing } = progress;
+        // Where the old nodes' re-dealing window stands: they re-deal the keys from here on, a window at a time.
+        const nextAwaiting = complete ? null : await ctx.mapping.lowestResharing();
         const status = {
           chain_id: ctx.tx.chainId, epoch, previous_epoch, complete, chunks_received, chunk_count, keys_transferred, keys_resharing,
-          node_index: ctx.selfIndex,
+          next_awaiting: nextAwaiting, node_index: ctx.selfIndex,
         };
         if (!complete) return status;
         const signature = signHandoffComplete(ctx.signer, ctx.tx.chainId, BigInt(epoch), BigInt(previous_epoch));
