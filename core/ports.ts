@@ -1,6 +1,17 @@
 /** Free loopback TCP ports, found by letting the kernel pick them. */
 import net from 'node:net';
 
+/** Whether `port` can be bound on 127.0.0.1 right now (bound and released at once). */
+export async function portFree(port: number): Promise<boolean> {
+  const server = net.createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return bound;
+}
+
 export async function freePorts(count: number): Promise<number[]> {
   const servers: net.Server[] = [];
   try {
@@ -24,17 +35,8 @@ export async function freePorts(count: number): Promise<number[]> {
 export async function freePortRange(count: number, low = 30_000, high = 60_000): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = low + Math.floor(Math.random() * (high - low - count));
-    const servers: net.Server[] = [];
     let free = true;
-    for (let port = base; port < base + count && free; port++) {
-      const server = net.createServer();
-      free = await new Promise<boolean>((resolve) => {
-        server.once('error', () => resolve(false));
-        server.listen(port, '127.0.0.1', () => resolve(true));
-      });
-      if (free) servers.push(server);
-    }
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (let port = base; port < base + count && free; port++) free = await portFree(port);
     if (free) return base;
   }
   throw new Error(`no range of ${count} free ports found between ${low} and ${high}`);

@@ -65,16 +65,17 @@ async function main(): Promise<void> {
 
   const log = createLogger('torus-abci', options['log-level']);
   mkdirSync(home, { recursive: true });
-  const metrics = new ProcessMetrics('abci');
-  const app = await MappingApp.open(path.join(home, 'state'), log, new MappingMetrics(metrics));
+  const metricsListen = options['metrics-listen'];
+  // Without a reader, counting would only cost (each delivered tx's type is read again for its label).
+  const metrics = metricsListen === undefined ? undefined : new ProcessMetrics('abci');
+  const app = await MappingApp.open(path.join(home, 'state'), log, metrics === undefined ? undefined : new MappingMetrics(metrics));
   const server = new AbciServer(app, { maxFrameBytes: options['max-frame-bytes'], logger: log });
   const listenTarget = parseListenAddress(listen);
   // A socket file left by a killed process would make listen fail; nobody else owns a path under our home.
   if (listenTarget.kind === 'unix' && existsSync(listenTarget.path)) rmSync(listenTarget.path);
   await server.listen(listen);
   let probes: ProbeServer | undefined;
-  const metricsListen = options['metrics-listen'];
-  if (metricsListen !== undefined) {
+  if (metricsListen !== undefined && metrics !== undefined) {
     probes = await startProbeServer({
       listen: metricsListen, metrics, log,
       readiness: {

@@ -148,7 +148,9 @@ export async function runQuery(path: string, data: Uint8Array, state: StateReade
       const handoff = await state.read(KEYS.handoffIn) as HandoffInRecord | undefined;
       if (!handoff) return failure(QueryCode.NOT_FOUND, 'this chain takes over from no previous epoch');
       const missing: number[] = [];
-      for (let c = 0; handoff.chunk_count !== null && c < handoff.chunk_count && missing.length < MISSING_CHUNKS_LISTED; c++) {
+      // Once every chunk is in, nothing is missing: no need to read the chunk records.
+      const allIn = handoff.chunk_count !== null && handoff.chunks_received === handoff.chunk_count;
+      for (let c = 0; !allIn && handoff.chunk_count !== null && c < handoff.chunk_count && missing.length < MISSING_CHUNKS_LISTED; c++) {
         if (await state.read(KEYS.handoffInChunk(c)) === undefined) missing.push(c);
       }
       const { previous_epoch, chunks_received, chunk_count, end_index, keys_transferred, keys_resharing, complete } = handoff;
@@ -158,8 +160,10 @@ export async function runQuery(path: string, data: Uint8Array, state: StateReade
       const q = parseData(GeneratingQuery, data);
       if (isAnswer(q)) return q;
       const handoff = await state.read(KEYS.handoffIn) as HandoffInRecord | undefined;
+      // A complete hand-off has no key waiting, and none can start waiting again: skip the scan.
+      if (handoff === undefined || handoff.complete) return answer({ keys: [] });
       const keys: Array<{ key_index: number; status: string; public_key: string | undefined; source_commitments: string[] | undefined; dealers?: number[] }> = [];
-      for (let i = q.from; i < (handoff?.end_index ?? 0) && keys.length < q.limit; i++) {
+      for (let i = q.from; i < (handoff.end_index ?? 0) && keys.length < q.limit; i++) {
         const record = await state.read(KEYS.key(i)) as KeyRecord | undefined;
         if (record === undefined || !AWAITING_RESHARE.has(record.status)) continue;
         keys.push({

@@ -98,20 +98,26 @@ export function parseNetwork(json: unknown, source = 'network description'): Net
   throw new NetworkFileError(`invalid ${source}:\n${issues.join('\n')}`, { cause: parsed.error });
 }
 
-/** Reads and validates a network description file. */
-export function loadNetwork(file: string): Network {
+/**
+ * Reads and parses a JSON file. `what` names the file in the errors, which `error` makes:
+ * "cannot read <what>: no such file" (or the system's reason) and "<what> is not JSON: <the parser's reason>".
+ */
+export function readJson(file: string, what: string, error: new (message: string, options: ErrorOptions) => Error): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
     const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : cause instanceof Error ? cause.message : String(cause);
-    throw new NetworkFileError(`cannot read network file ${file}: ${reason}`, { cause });
+    throw new error(`cannot read ${what}: ${reason}`, { cause });
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new NetworkFileError(`network file ${file} is not JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new error(`${what} is not JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
-  return parseNetwork(json, `network file ${file}`);
+}
+
+/** Reads and validates a network description file. */
+export function loadNetwork(file: string): Network {
+  return parseNetwork(readJson(file, `network file ${file}`, NetworkFileError), `network file ${file}`);
 }

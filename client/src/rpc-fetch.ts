@@ -5,10 +5,7 @@
  * cannot make the client buffer without bound. A request the browser blocks (CORS, mixed content) is a
  * 'transport' failure: fetch gives no more detail than "Failed to fetch" there.
  */
-import {
-  checkCallOptions, createTransport, DEFAULT_MAX_BODY_BYTES, describeTransportFailure, httpUrl,
-  type CallOptions, type Fail, type HttpAnswer, type NodeTransport,
-} from './transport.js';
+import { createTransport, describeTransportFailure, type CheckedCallOptions, type Fail, type HttpAnswer, type NodeTransport } from './transport.js';
 
 /** Why the call's own AbortController fired; the first one wins. */
 type StopReason = { readonly kind: 'timeout' } | { readonly kind: 'aborted'; readonly cause: unknown } | { readonly kind: 'too-large' };
@@ -17,7 +14,10 @@ type StopReason = { readonly kind: 'timeout' } | { readonly kind: 'aborted'; rea
 async function readCapped(response: Response, limit: number, stop: (reason: StopReason) => void): Promise<string | undefined> {
   if (response.body === null) return '';
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  // Decoded as the reads come: a node may send hundreds of thousands of tiny reads, too many to pass to
+  // concatBytes as arguments. Not core's fromUtf8: bad UTF-8 is replaced, as in the node:http transport.
+  const decoder = new TextDecoder('utf-8');
+  let text = '';
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -28,22 +28,13 @@ async function readCapped(response: Response, limit: number, stop: (reason: Stop
       await reader.cancel().catch(() => undefined);
       return undefined;
     }
-    chunks.push(value);
+    text += decoder.decode(value, { stream: true });
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder('utf-8').decode(bytes);
+  return text + decoder.decode();
 }
 
-async function postJsonWithFetch(url: string, body: unknown, options: CallOptions, fail: Fail): Promise<HttpAnswer> {
-  checkCallOptions(options);
-  if (options.signal?.aborted === true) throw fail('aborted', 'cancelled before the call', { cause: options.signal.reason });
-  const target = httpUrl(url, fail);
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+async function postJsonWithFetch(target: URL, body: unknown, options: CheckedCallOptions, fail: Fail): Promise<HttpAnswer> {
+  const limit = options.maxBodyBytes;
   // One controller stops fetch and the body read; the reason recorded first decides the failure's kind.
   const controller = new AbortController();
   let stopped: StopReason | undefined;

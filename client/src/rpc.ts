@@ -8,8 +8,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
-  checkCallOptions, createTransport, DEFAULT_MAX_BODY_BYTES, describeTransportFailure, httpUrl,
-  type CallOptions, type Fail, type HttpAnswer, type NodeCallError, type NodeTransport,
+  createTransport, describeTransportFailure, type CheckedCallOptions, type Fail, type HttpAnswer, type NodeCallError, type NodeTransport,
 } from './transport.js';
 
 export { NodeCallError, NodeRpcError, type CallOptions, type NodeCallFailure } from './transport.js';
@@ -22,11 +21,8 @@ const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new Http
  * POSTs a JSON body and reads the whole answer within the deadline. Failures before a complete HTTP answer
  * become NodeCallError 'transport', 'timeout', 'aborted' or 'bad-response' (oversized body), made by `fail`.
  */
-async function postJson(url: string, body: unknown, options: CallOptions, fail: Fail): Promise<HttpAnswer> {
-  checkCallOptions(options);
-  if (options.signal?.aborted === true) throw fail('aborted', 'cancelled before the call', { cause: options.signal.reason });
-  const target = httpUrl(url, fail);
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+async function postJson(target: URL, body: unknown, options: CheckedCallOptions, fail: Fail): Promise<HttpAnswer> {
+  const limit = options.maxBodyBytes;
   const payload = Buffer.from(JSON.stringify(body), 'utf8');
   return new Promise<HttpAnswer>((resolve, reject) => {
     let finished = false;

@@ -81,12 +81,18 @@ export interface HttpAnswer {
 /** Makes the NodeCallError of one call; a transport passes it the kind and the reason, the call fills in the rest. */
 export type Fail = (kind: NodeCallFailure, reason: string, extra?: { cause?: unknown; status?: number }) => NodeCallError;
 
+/** A call's options once `createTransport` checked them, with the body size cap filled in. */
+export interface CheckedCallOptions extends CallOptions {
+  readonly maxBodyBytes: number;
+}
+
 /**
- * The one thing a transport implements: POST `body` as JSON to `url` and read the whole answer within
- * `options.timeoutMs`, up to `options.maxBodyBytes`. Failures before a complete HTTP answer are rejections made
- * with `fail`: 'transport', 'timeout', 'aborted' (the caller's signal), or 'bad-response' (oversized body).
+ * The one thing a transport implements: POST `body` as JSON to `target` and read the whole answer within
+ * `options.timeoutMs`, up to `options.maxBodyBytes`. `createTransport` has already checked the options and the
+ * URL and refused a call cancelled before it started. Failures before a complete HTTP answer are rejections
+ * made with `fail`: 'transport', 'timeout', 'aborted' (the caller's signal), or 'bad-response' (oversized body).
  */
-export type PostJson = (url: string, body: unknown, options: CallOptions, fail: Fail) => Promise<HttpAnswer>;
+export type PostJson = (target: URL, body: unknown, options: CheckedCallOptions, fail: Fail) => Promise<HttpAnswer>;
 
 /** What TorusClient needs from a transport; `createTransport` makes one from a `PostJson`. */
 export interface NodeTransport {
@@ -107,7 +113,7 @@ const RpcErrorSchema = z.object({ code: z.number().int(), message: z.string(), d
 let nextId = 1;
 
 /** Checks the options every transport relies on; a bad deadline is the caller's bug, not a node failure. */
-export function checkCallOptions(options: CallOptions): void {
+function checkCallOptions(options: CallOptions): void {
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) throw new RangeError(`timeoutMs must be positive, got ${options.timeoutMs}`);
 }
 
@@ -124,7 +130,7 @@ export function describeTransportFailure(err: unknown): string {
 }
 
 /** The URL to POST to; anything but http(s) is a 'transport' failure, as no HTTP answer can come of it. */
-export function httpUrl(url: string, fail: Fail): URL {
+function httpUrl(url: string, fail: Fail): URL {
   let target: URL;
   try {
     target = new URL(url);
@@ -156,12 +162,21 @@ function parseJsonObject(text: string, fail: Fail): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
-/** A NodeTransport whose bytes travel through `post`. */
+/**
+ * A NodeTransport whose bytes travel through `post`. The checks every call starts with (the options, a call
+ * cancelled before it started, the URL) run here, once, in that order, before `post` is called.
+ */
 export function createTransport(post: PostJson): NodeTransport {
+  const send = async (url: string, body: unknown, options: CallOptions, fail: Fail): Promise<HttpAnswer> => {
+    checkCallOptions(options);
+    if (options.signal?.aborted === true) throw fail('aborted', 'cancelled before the call', { cause: options.signal.reason });
+    const target = httpUrl(url, fail);
+    return post(target, body, { ...options, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }, fail);
+  };
   return {
     async callNode<M extends NodeMethod>(endpoint: string, method: M, params: MethodParams[M], options: CallOptions): Promise<MethodResult<M>> {
       const fail: Fail = (kind, reason, extra = {}) => new NodeCallError(kind, endpoint, method, reason, extra);
-      const answer = await post(endpoint, { jsonrpc: '2.0', method, id: nextId++, params }, options, fail);
+      const answer = await send(endpoint, { jsonrpc: '2.0', method, id: nextId++, params }, options, fail);
       // Nodes send JSON-RPC errors with HTTP 200 (torus-client.md §2.1); any other status is a broken node or proxy.
       if (answer.status !== 200) throw httpStatusError(answer, fail);
       const body = parseJsonObject(answer.text, fail);
@@ -180,7 +195,7 @@ export function createTransport(post: PostJson): NodeTransport {
 
     async postForJson<T>(url: string, body: unknown, schema: z.ZodType<T>, what: string, options: CallOptions): Promise<T> {
       const fail: Fail = (kind, reason, extra = {}) => new NodeCallError(kind, url, what, reason, extra);
-      const answer = await post(url, body, options, fail);
+      const answer = await send(url, body, options, fail);
       if (answer.status !== 200) throw httpStatusError(answer, fail);
       const parsed = schema.safeParse(parseJsonObject(answer.text, fail));
       if (!parsed.success) throw fail('bad-response', `invalid answer: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });

@@ -4,10 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { HDNodeWallet } from 'ethers';
-import { freePorts } from '../../core/ports.js';
+import { freePorts, portFree } from '../../core/ports.js';
 import { ManagedProcess } from '../../core/process.js';
 
 /** Foundry's (and Hardhat's) development mnemonic; its accounts are public knowledge, for local chains only. */
@@ -91,19 +90,6 @@ export function devAccounts(count = DEV_ACCOUNT_COUNT): AnvilAccount[] {
   return accounts;
 }
 
-/** Binds `port` on 127.0.0.1 (0: any) and releases it; the bound port, or undefined when it is taken. */
-async function tryBind(port: number): Promise<number | undefined> {
-  const server = net.createServer();
-  const bound = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => resolve(true));
-  });
-  if (!bound) return undefined;
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address === null || typeof address === 'string' ? undefined : address.port;
-}
-
 /** eth_chainId, or undefined while the node does not answer. */
 async function chainIdAt(rpcUrl: string): Promise<number | undefined> {
   try {
@@ -167,7 +153,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
   const fixedPort = options.port !== undefined && options.port !== 0 ? options.port : undefined;
   if (fixedPort !== undefined) {
     // Checked first: while anvil fails to bind, the chain that holds the port would answer our readiness probe.
-    if ((await tryBind(fixedPort)) === undefined) throw new AnvilError(`port ${fixedPort} on 127.0.0.1 is in use`);
+    if (!(await portFree(fixedPort))) throw new AnvilError(`port ${fixedPort} on 127.0.0.1 is in use`);
     return launch(binary, fixedPort, chainId, options);
   }
   for (let attempt = 1; ; attempt++) {

@@ -30,7 +30,7 @@ export async function rpcCall(url: string, method: string, params: Record<string
 
 const StatusResult = z.object({
   node_info: z.object({ id: z.string(), network: z.string(), version: z.string() }),
-  sync_info: z.object({ latest_block_height: z.string(), latest_app_hash: z.string(), catching_up: z.boolean() }),
+  sync_info: z.object({ latest_block_height: z.string().regex(/^\d+$/), latest_app_hash: z.string(), latest_block_time: z.string(), catching_up: z.boolean() }),
 });
 
 export interface CometStatus {
@@ -40,13 +40,17 @@ export interface CometStatus {
   readonly height: number;
   readonly appHash: string;
   readonly catchingUp: boolean;
+  /** When the latest block was made (RFC 3339, as CometBFT writes it). */
+  readonly blockTime: string;
 }
 
-export async function status(url: string): Promise<CometStatus> {
-  const r = StatusResult.parse(await rpcCall(url, 'status', {}));
+/** The node's `status`; `timeoutMs` bounds the whole call (default 15 s, as rpcCall). */
+export async function status(url: string, timeoutMs?: number): Promise<CometStatus> {
+  const r = StatusResult.parse(await rpcCall(url, 'status', {}, timeoutMs));
   return {
     nodeId: r.node_info.id, chainId: r.node_info.network, version: r.node_info.version,
     height: Number(r.sync_info.latest_block_height), appHash: r.sync_info.latest_app_hash, catchingUp: r.sync_info.catching_up,
+    blockTime: r.sync_info.latest_block_time,
   };
 }
 

@@ -9,7 +9,7 @@
  * so an attestation for one chunk never verifies for another chunk, count, end index, epoch or chain.
  */
 import { z } from 'zod';
-import { hexToBytes, bytesToHex, u32be, u64be, utf8, concatBytes } from '../encoding/bytes.js';
+import { hexToBytes, u32be, u64be, utf8, concatBytes } from '../encoding/bytes.js';
 import type { NodeSigner } from '../crypto/signature.js';
 
 export const MAPPING_CHUNK_TAG = 'torus/handoff/mapping-chunk/v1';
@@ -59,16 +59,6 @@ export function mappingItemFromJson(json: MappingItemJson): MappingItem {
     commitments: json.commitments.map((c) => hexToBytes(c, 33)),
     verifier: json.verifier,
     verifierId: json.verifier_id,
-  };
-}
-
-export function mappingItemToJson(item: MappingItem): MappingItemJson {
-  return {
-    key_index: Number(item.keyIndex),
-    public_key: bytesToHex(item.publicKey),
-    commitments: item.commitments.map(bytesToHex),
-    verifier: item.verifier,
-    verifier_id: item.verifierId,
   };
 }
 

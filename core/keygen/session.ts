@@ -72,7 +72,7 @@ function epochParts(binding: EpochBinding): Uint8Array[] {
 }
 
 /** The bytes that identify source node `dealer`'s re-dealing of key κ. */
-export function reshareDealingContext(session: ReshareSession, keyIndex: bigint, dealer: number): Uint8Array {
+function reshareDealingContext(session: ReshareSession, keyIndex: bigint, dealer: number): Uint8Array {
   return domainMessage(RESHARE_DEALING_CONTEXT_TAG, [...epochParts(session.source), ...epochParts(session.target), u64be(keyIndex), u32be(dealer)]);
 }
 

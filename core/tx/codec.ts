@@ -121,7 +121,6 @@ function decodeMappingTransfer(raw: Record<string, unknown>): MappingTransferBod
   };
 }
 
-/** Signatures by node index: at most `max`, indexes >= 1, signatures 64 bytes. */
 /** The dealings of a KeygenPropose or ResharePropose: the same shape, checked the same way. */
 function proposedDealings(type: string, value: unknown): ProposedDealing[] {
   const rawDealings = (value ?? []) as Record<string, unknown>[];
@@ -143,6 +142,7 @@ function proposedDealings(type: string, value: unknown): ProposedDealing[] {
   });
 }
 
+/** Signatures by node index: at most `max`, indexes >= 1, signatures 64 bytes. */
 function attestationList(value: unknown, max: number): KeyAttestation[] {
   const raw = (value ?? []) as Record<string, unknown>[];
   if (raw.length > max) throw new TxDecodeError('malformed', 'too many attestations');

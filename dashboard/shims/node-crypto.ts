@@ -13,6 +13,7 @@
 import { cbc } from '@noble/ciphers/aes.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '../../core/encoding/bytes.js';
 
 /** The part of node:crypto's Hash and Hmac that core uses. */
 export interface Hash {
@@ -86,12 +87,7 @@ function bufferedCipher(algorithm: string, key: Uint8Array, iv: Uint8Array, dire
     final() {
       if (finished) throw new Error('Unsupported state');
       finished = true;
-      const input = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-      let offset = 0;
-      for (const chunk of chunks) {
-        input.set(chunk, offset);
-        offset += chunk.length;
-      }
+      const input = concatBytes(...chunks);
       const aes = cbc(key, iv);
       if (direction === 'encrypt') return aes.encrypt(input);
       try {

@@ -11,6 +11,9 @@
  */
 import { z } from 'zod';
 
+/** A number of keys (or the next key index): a whole number, never negative. */
+const count = z.number().int().nonnegative();
+
 /** `/healthz`: 200 alive, 503 failing (with its detail), no HTTP answer unreachable. */
 export const Liveness = z.enum(['alive', 'failing', 'unreachable']);
 /** `/readyz`: 200 ready, 503 not ready; 404 (a server without the route) or no answer is unknown. */
@@ -40,13 +43,7 @@ export type NodeStatus = z.infer<typeof NodeStatus>;
 export const EpochInfo = z.object({ id: z.number().int(), n: z.number().int(), k: z.number().int(), t: z.number().int() });
 export type EpochInfo = z.infer<typeof EpochInfo>;
 
-export const KeyBuffer = z.object({
-  target: z.number().int().nonnegative(),
-  next_index: z.number().int().nonnegative(),
-  generating: z.number().int().nonnegative(),
-  ready: z.number().int().nonnegative(),
-  assigned: z.number().int().nonnegative(),
-});
+export const KeyBuffer = z.object({ target: count, next_index: count, generating: count, ready: count, assigned: count });
 export type KeyBuffer = z.infer<typeof KeyBuffer>;
 
 export const KeygenRate = z.object({
@@ -78,10 +75,10 @@ export type StatusAnswer = z.infer<typeof StatusAnswer>;
 export const BufferSample = z.object({
   /** Unix time in ms. */
   t: z.number(),
-  ready: z.number().int().nonnegative(),
-  generating: z.number().int().nonnegative(),
-  assigned: z.number().int().nonnegative(),
-  target: z.number().int().nonnegative(),
+  ready: count,
+  generating: count,
+  assigned: count,
+  target: count,
 });
 export type BufferSample = z.infer<typeof BufferSample>;
 

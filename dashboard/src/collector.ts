@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { fromUtf8 } from '../../core/encoding/bytes.js';
-import { abciQuery, rpcCall } from '../../core/comet/rpc.js';
+import { abciQuery, rpcCall, status, type CometStatus } from '../../core/comet/rpc.js';
 import {
   EpochInfo, KeyBuffer, type Assignment, type AssignmentsAnswer, type BufferHistoryAnswer, type BufferSample,
   type KeygenRate, type NodeStatus, type StatusAnswer,
@@ -45,10 +45,6 @@ const ASSIGNMENTS_MAX_AGE_MS = 30_000;
 /** Commit times and key users are cached (they never change); at most this many of each. */
 const CACHE_LIMIT = 2000;
 
-const CometStatusResult = z.object({
-  node_info: z.object({ network: z.string() }),
-  sync_info: z.object({ latest_block_height: z.string().regex(/^\d+$/), latest_block_time: z.string(), catching_up: z.boolean() }),
-});
 const TxSearchResult = z.object({
   txs: z.array(z.object({
     height: z.string().regex(/^\d+$/),
@@ -276,21 +272,21 @@ export class NetworkCollector {
       readiness = 'not-ready';
       readinessDetail = ready.detail;
     }
+    const answered = comet !== undefined && !('error' in comet) ? comet : undefined;
     return {
       index: node.index, name: node.name, address: node.address, jsonrpc: node.jsonrpc, comet_rpc: node.cometRpc,
       liveness, liveness_detail: 'error' in health ? health.error : health.detail, readiness, readiness_detail: readinessDetail,
-      height: comet !== undefined && !('error' in comet) ? comet.height : null,
-      catching_up: comet !== undefined && !('error' in comet) ? comet.catchingUp : null,
-      block_time: comet !== undefined && !('error' in comet) ? comet.blockTime : null,
+      height: answered?.height ?? null,
+      catching_up: answered?.catchingUp ?? null,
+      block_time: answered?.blockTime ?? null,
       comet_detail: comet !== undefined && 'error' in comet ? comet.error : null,
-      chain_id: comet !== undefined && !('error' in comet) ? comet.chainId : null,
+      chain_id: answered?.chainId ?? null,
     };
   }
 
-  async #cometStatus(url: string): Promise<{ height: number; catchingUp: boolean; blockTime: string; chainId: string } | { error: string }> {
+  async #cometStatus(url: string): Promise<CometStatus | { error: string }> {
     try {
-      const r = CometStatusResult.parse(await rpcCall(url, 'status', {}, this.#options.requestTimeoutMs));
-      return { height: Number(r.sync_info.latest_block_height), catchingUp: r.sync_info.catching_up, blockTime: r.sync_info.latest_block_time, chainId: r.node_info.network };
+      return await status(url, this.#options.requestTimeoutMs);
     } catch (err) {
       return { error: clip(message(err)) };
     }

@@ -9,10 +9,10 @@
  * The files are read again whenever they change (a rotation rewrites both), so a running dashboard follows the
  * network to its next epoch.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { loadNetwork, NetworkFileError, parseNetwork, type Network } from '../../client/src/network.js';
+import { loadNetwork, NetworkFileError, parseNetwork, readJson, type Network } from '../../client/src/network.js';
 import { DEV_VERIFIER } from '../../retrieval/src/verifiers/dev-issuer.js';
 import { TestnetDescription } from '../../testnet/src/contract-testnet.js';
 
@@ -62,21 +62,6 @@ function fingerprint(files: readonly string[]): string {
       }
     })
     .join('|');
-}
-
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : cause instanceof Error ? cause.message : String(cause);
-    throw new NetworkSourceError(`cannot read ${file}: ${reason}`, { cause });
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new NetworkSourceError(`${file} is not JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
 }
 
 function localNetworkView(file: string, json: unknown, options: NetworkSourceOptions): { view: NetworkView; watched: string[] } {
@@ -156,7 +141,7 @@ export class NetworkSource {
   }
 
   #read(): { view: NetworkView; watched: string[] } {
-    const json = readJson(this.file);
+    const json = readJson(this.file, this.file, NetworkSourceError);
     const isLocalNetwork = typeof json === 'object' && json !== null && 'client_network' in json;
     return isLocalNetwork ? localNetworkView(this.file, json, this.#options) : clientNetworkView(this.file, json, this.#options);
   }

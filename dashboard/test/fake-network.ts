@@ -71,7 +71,7 @@ function cometAnswer(chain: FakeChain, node: FakeNode, method: string, params: R
     case 'status':
       return { result: {
         node_info: { id: `node${node.index}`, network: chain.chainId, version: '0.38.25' },
-        sync_info: { latest_block_height: String(node.behaviour.height ?? 1), latest_block_time: chain.blockTimes.get(node.behaviour.height ?? 1) ?? new Date().toISOString(), catching_up: false },
+        sync_info: { latest_block_height: String(node.behaviour.height ?? 1), latest_app_hash: '', latest_block_time: chain.blockTimes.get(node.behaviour.height ?? 1) ?? new Date().toISOString(), catching_up: false },
       } };
     case 'abci_query': {
       const data = typeof params['data'] === 'string' && params['data'] !== '' ? JSON.parse(fromUtf8(hexToBytes(params['data']))) as Record<string, unknown> : {};

@@ -24,7 +24,8 @@ import { z } from 'zod';
 import { abciQuery, broadcastTxSync, rpcCall, status } from '../../core/comet/rpc.js';
 import { bytesToHex, hexToBytes } from '../../core/encoding/bytes.js';
 import { verifySignature } from '../../core/crypto/signature.js';
-import { MAPPING_CHUNK_TAG, mappingChunkParts, mappingItemFromJson, MappingItemJson, type MappingAttestation, type MappingItem } from '../../core/handoff/mapping.js';
+import { MAPPING_CHUNK_TAG, mappingChunkParts, mappingItemFromJson, type MappingAttestation, type MappingItem } from '../../core/handoff/mapping.js';
+import { FrozenChunk, HandoffIn, HandoffOut } from '../../core/handoff/queries.js';
 import { verifyHandoffComplete } from '../../core/handoff/status.js';
 import { parsePublicKey } from '../../core/crypto/keys.js';
 import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
@@ -48,22 +49,8 @@ async function submit(cometRpc: string, tx: TxContext, body: TxBody, lifetimeBlo
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-const HandoffOut = z.union([
-  z.object({ frozen: z.literal(false) }).loose(),
-  z.object({ frozen: z.literal(true), next_epoch: z.number().int().positive(), chunks: z.number().int().positive() }).loose(),
-]);
-
-const FrozenChunk = z.object({
-  chunk: z.number().int().nonnegative(),
-  chunks: z.number().int().positive(),
-  end_index: z.number().int().nonnegative(),
-  next_epoch: z.number().int().positive(),
-  items: z.array(MappingItemJson),
-}).loose();
-
+/** HandoffMappingChunk: a frozen chunk with the answering node's attestation. */
 const SignedChunk = FrozenChunk.extend({
-  chain_id: z.string(),
-  epoch: z.number().int().positive(),
   node_index: z.number().int().positive(),
   signature: z.string().regex(/^[0-9a-f]{128}$/),
 });
@@ -76,12 +63,6 @@ const HandoffStatusAnswer = z.object({
   node_index: z.number().int().positive(),
   next_awaiting: z.number().int().nonnegative().nullable().optional(),
   signature: z.string().regex(/^[0-9a-f]{128}$/).optional(),
-}).loose();
-
-const HandoffIn = z.object({
-  chunk_count: z.number().int().positive().nullable(),
-  chunks_missing: z.array(z.number().int().nonnegative()),
-  complete: z.boolean(),
 }).loose();
 
 /** A loop that runs `tick` every `everyMs` until stopped, logging failures. */
@@ -206,6 +187,19 @@ export class HandoverSource {
 
   async #tick(): Promise<void> {
     if (this.handedOver) return;
+    // The freeze is final: once the frozen keys are read, the old chain has nothing new to say.
+    if (this.#frozenKeys === undefined && !(await this.#readFreeze())) return;
+    if (Date.now() - this.#lastStatus >= STATUS_EVERY_MS) {
+      this.#lastStatus = Date.now();
+      await this.#askTargets();
+      if (this.handedOver) return;
+    }
+    await this.#redealWindow();
+    for (const [index, peer] of this.#peers) this.#pump(index, peer);
+  }
+
+  /** Votes the freeze until it happened; then reads the frozen keys. True once they are known. */
+  async #readFreeze(): Promise<boolean> {
     const { cometRpc, target, logger } = this.#o;
     const answer = await abciQuery(cometRpc, '/handoff/out');
     if (answer.code !== 0) throw new Error(`cannot read the hand-off state: ${answer.log}`);
@@ -216,17 +210,11 @@ export class HandoverSource {
         const result = await submit(cometRpc, this.#o.tx, { type: 'freeze_vote', nextEpoch: BigInt(target.epoch) }, this.#o.txLifetimeBlocks);
         logger.info({ next_epoch: target.epoch, code: result.code, log: result.log }, 'voted to freeze this epoch for the hand-over');
       }
-      return;
+      return false;
     }
     if (out.next_epoch !== target.epoch) throw new Error(`this epoch is frozen for epoch ${out.next_epoch}, but the configured target is epoch ${target.epoch}`);
-    this.#frozenKeys ??= await this.#readFrozenKeys(out.chunks);
-    if (Date.now() - this.#lastStatus >= STATUS_EVERY_MS) {
-      this.#lastStatus = Date.now();
-      await this.#askTargets();
-      if (this.handedOver) return;
-    }
-    await this.#redealWindow();
-    for (const [index, peer] of this.#peers) this.#pump(index, peer);
+    this.#frozenKeys = await this.#readFrozenKeys(out.chunks);
+    return true;
   }
 
   async #readFrozenKeys(chunks: number): Promise<number[]> {

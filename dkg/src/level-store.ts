@@ -111,16 +111,18 @@ export class LevelDealingStore implements DealingStore {
    * hand-over, all in one batch at the next flush. Old and new shares must never coexist (crypto.md §5 #11).
    */
   markHandedOver(epoch: bigint, nextEpoch: bigint): void {
-    const pad16 = (key: string) => {
-      const [e, k, d] = key.split('/');
-      return d === undefined ? `${pad(BigInt(e as string), 16)}/${pad(BigInt(k as string), 16)}` : `${pad(BigInt(e as string), 16)}/${pad(BigInt(k as string), 16)}/${pad(Number(d), 8)}`;
+    // The memory store's keys are `epoch/key[/dealer]` in decimal; LevelDB's come from the same builders as on write.
+    const parse = (key: string) => {
+      const [e, k, dealer] = key.split('/');
+      return { e: BigInt(e as string), k: BigInt(k as string), dealer: Number(dealer) };
     };
     const old = this.#memory.forgetEpoch(epoch);
     // Only the re-dealings: a store that also served the next epoch keeps that epoch's own shares.
     const redealings = this.#memory.forgetEpoch(nextEpoch, ['dealings']).dealings;
-    for (const key of [...old.dealings, ...redealings]) this.#pending.push({ type: 'del', key: `dealing/${pad16(key)}` });
-    for (const key of old.readies) this.#pending.push({ type: 'del', key: `ready/${pad16(key)}` });
-    for (const key of old.shares) this.#pending.push({ type: 'del', key: `share/${pad16(key)}` });
+    const del = (key: string) => this.#pending.push({ type: 'del', key });
+    for (const { e, k } of [...old.dealings, ...redealings].map(parse)) del(dealingKey(e, k));
+    for (const { e, k, dealer } of old.readies.map(parse)) del(readyKey(e, k, dealer));
+    for (const { e, k } of old.shares.map(parse)) del(shareKey(e, k));
     this.#pending.push({ type: 'put', key: handoffKey(epoch), value: JSON.stringify({ next_epoch: Number(nextEpoch) }) });
     this.#handedOver.set(epoch, nextEpoch);
   }

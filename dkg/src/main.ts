@@ -75,12 +75,13 @@ async function main(): Promise<void> {
   };
   const exposed = config.metrics_listen === undefined ? undefined : exposedMetrics(config.metrics_listen);
   const metrics = exposed?.metrics;
+  const txContext = { chainId, epoch: BigInt(epoch.id), signerIndex: self, signer };
   let transport: KeygenTransport | undefined;
   const worker = new KeygenWorker({
     engine, store, codec, logger: log,
     transport: { send: (to, frame) => (transport as KeygenTransport).send(to, frame) },
     cometRpc: config.comet_rpc,
-    tx: { chainId, epoch: BigInt(epoch.id), signerIndex: self, signer },
+    tx: txContext,
     maxKeysInFlight: config.max_keys_in_flight, tickMs: config.tick_ms, pollMs: config.poll_ms, txLifetimeBlocks: config.tx_lifetime_blocks,
     txStaggerMs: config.tx_stagger_ms, n: epoch.n, self, resharing: source !== undefined,
     ...(metrics !== undefined ? { metrics } : {}),
@@ -92,7 +93,6 @@ async function main(): Promise<void> {
     onFrame: (from, frame) => worker.onFrame(from, frame),
   });
   transport.onPeerConnected((index) => worker.onPeerConnected(index));
-  const txContext = { chainId, epoch: BigInt(epoch.id), signerIndex: self, signer };
   const handover: Array<{ start(): void; stop(): Promise<void> }> = [];
   if (config.source !== undefined) {
     // Re-dealings of the source epoch's keys arrive on their own protocol, only from the source's nodes.

@@ -15,7 +15,7 @@ function peerLabel(peer: number): string {
   return peer > 0 ? String(peer) : `source-${-peer}`;
 }
 
-export type HandoverRole = 'source' | 'target';
+type HandoverRole = 'source' | 'target';
 
 export class KeygenMetrics implements WorkerMetrics, HandoverMetrics {
   readonly #keysStarted: Counter;

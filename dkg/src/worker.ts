@@ -7,7 +7,7 @@
  * messages are kept until the key is ready, and re-sent to a peer whenever it (re)connects, so a peer
  * that was down catches up; receivers ignore what they already have.
  */
-import { z } from 'zod';
+import { ResharingKeys } from '../../core/handoff/queries.js';
 import { abciQuery, broadcastTxSync, status } from '../../core/comet/rpc.js';
 import { hexToBytes } from '../../core/encoding/bytes.js';
 import { parsePoint } from '../../core/crypto/point.js';
@@ -107,15 +107,7 @@ interface Generating {
   next_index: number;
 }
 
-const ResharingKeys = z.object({
-  keys: z.array(z.object({
-    key_index: z.number().int().nonnegative(),
-    status: z.enum(['transferred', 'reshare-decided']),
-    source_commitments: z.array(z.string().regex(/^[0-9a-f]{66}$/)),
-    dealers: z.array(z.number().int().positive()).optional(),
-  })),
-});
-type ResharingKeys = z.infer<typeof ResharingKeys>;
+
 
 export class KeygenWorker {
   readonly #o: WorkerOptions;
@@ -130,6 +122,7 @@ export class KeygenWorker {
   /** Transactions kept until the mapping state shows their effect (or another node's), re-submitted meanwhile. */
   readonly #pendingTxs = new Map<string, PendingTx>();
   #scanFrom = 0;
+  #resharingFrom = 0;
   #lastPoll = 0;
   /** Grows while the mapping state has nothing to generate, so an idle node barely touches CometBFT. */
   #pollInterval = 0;
@@ -310,12 +303,15 @@ export class KeygenWorker {
   /** The transferred keys still to reshare; none when this epoch takes over from no other. */
   async #resharingKeys(): Promise<ResharingKeys | undefined> {
     if (!this.#o.resharing) return { keys: [] };
-    const answer = await abciQuery(this.#o.cometRpc, '/keys/resharing', { from: 0, limit: 1000 });
+    const answer = await abciQuery(this.#o.cometRpc, '/keys/resharing', { from: this.#resharingFrom, limit: 1000 });
     if (answer.code !== 0) {
       this.#o.logger.warn({ code: answer.code, log: answer.log }, 'could not read the keys to take over');
       return undefined;
     }
-    return ResharingKeys.parse(answer.value);
+    const resharing = ResharingKeys.parse(answer.value);
+    // Keys only leave the list, so the next scan can start at the lowest one still in it.
+    this.#resharingFrom = resharing.keys[0]?.key_index ?? this.#resharingFrom;
+    return resharing;
   }
 
   #begin(keyIndex: bigint, outputs: Output[]): void {

@@ -183,19 +183,18 @@ export function registerOperatorCommands(program: Command, io: CommandIo): void 
       // torus-abci takes a hand-over only from an earlier epoch; a later one could never hand its keys over.
       if (prev !== 0 && prev >= id) throw new Error(`refusing --prev ${prev} for epoch ${id}: an epoch takes keys over only from an earlier epoch`);
       const { contract: c } = contractOf(options);
-      if (prev !== 0) {
-        // Checked before anything is sent, so that a refusal leaves no half-linked epoch behind.
-        const previous = await c.getEpochInfo(prev);
-        if (previous === null) throw new Error(`--prev ${prev}: epoch ${prev} does not exist in the contract ${c.address}`);
-        if (previous.nextEpoch !== 0 && previous.nextEpoch !== id) {
-          throw new Error(`--prev ${prev}: epoch ${prev} already hands its keys over to epoch ${previous.nextEpoch}; refusing to redirect it to epoch ${id}`);
-        }
+      // Checked before anything is sent, so that a refusal leaves no half-linked epoch behind.
+      const previous = prev === 0 ? undefined : await c.getEpochInfo(prev);
+      if (previous === null) throw new Error(`--prev ${prev}: epoch ${prev} does not exist in the contract ${c.address}`);
+      if (previous !== undefined && previous.nextEpoch !== 0 && previous.nextEpoch !== id) {
+        throw new Error(`--prev ${prev}: epoch ${prev} already hands its keys over to epoch ${previous.nextEpoch}; refusing to redirect it to epoch ${id}`);
       }
       const { hash } = await c.createEpoch({ epoch: id, n: options.n, k: options.k, t: options.t, prevEpoch: prev, nextEpoch: options.next });
       let link: string | undefined;
-      if (prev !== 0) {
+      if (previous !== undefined) {
         try {
-          link = (await c.linkNextEpoch(prev, id)).hash;
+          // Keeps epoch prev's own previous epoch, as read above.
+          link = (await c.updateEpochLinks(prev, previous.prevEpoch, id)).hash;
         } catch (error) {
           throw new Error(`created epoch ${id} (transaction ${hash}), but setting epoch ${prev}'s next epoch to ${id} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
         }

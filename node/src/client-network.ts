@@ -1,7 +1,7 @@
 /** The client network file (client/src/network.ts) of an epoch, read from the NodeList contract. */
 import type { Provider } from 'ethers';
 import type { NodeListContract } from '../../contracts/src/node-list.js';
-import { chainIdFor, jsonRpcUrl } from './network-plan.js';
+import { chainIdFor, jsonRpcUrl, uncompressedKeyHex } from './network-plan.js';
 
 export interface ClientNetworkFile {
   chain_id: string;
@@ -20,7 +20,7 @@ export async function clientNetworkFromContract(contract: NodeListContract, prov
   for (const [i, address] of info.nodeList.entries()) {
     const d = await contract.getNodeDetailsForEpoch(epochId, address);
     if (d === null) throw new Error(`node ${address} of epoch ${epochId} has no details`);
-    const publicKey = `04${d.pubKx.toString(16).padStart(64, '0')}${d.pubKy.toString(16).padStart(64, '0')}`;
+    const publicKey = uncompressedKeyHex(d.pubKx, d.pubKy);
     nodes.push({ index: i + 1, endpoint: jsonRpcUrl(d.declaredIp), public_key: publicKey });
   }
   return { chain_id: chainIdFor((await provider.getNetwork()).chainId, contract.address, epochId), epoch: epochId, n: info.n, k: info.k, nodes };

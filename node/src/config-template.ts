@@ -5,7 +5,7 @@
  * replaced, so the file loads as it is once they are.
  */
 import { DEFAULT_KEY_BUFFER_TARGET, DEFAULT_MAX_TX_LIFETIME_BLOCKS } from '../../abci/src/state/genesis.js';
-import { DEFAULT_PORTS, PORT_NAMES } from './config.js';
+import { DEFAULT_PORTS, IPV4, PORT_NAMES } from './config.js';
 
 export interface TemplateValues {
   readonly epoch: number;
@@ -30,8 +30,6 @@ const PORT_DOCS: Readonly<Record<string, string>> = {
 
 /** Examples for the optional ports, which have no default; a port without one is shown as PORT. */
 const PORT_EXAMPLES: Readonly<Record<string, number>> = { metrics_abci: 9101, metrics_dkg: 9102, metrics_retrieval: 9103 };
-
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 const json = (value: unknown) => JSON.stringify(value);
 

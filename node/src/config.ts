@@ -44,7 +44,8 @@ function text(what: string, pattern: RegExp) {
 }
 
 const port = wholeNumber('a valid port (1-65535)', 1, 65535);
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** A dotted-quad IPv4 address (shape only). */
+export const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const MODES = ['production', 'development'] as const;
 

@@ -11,9 +11,8 @@ export function contractRegistry(ethRpc: string, contractAddress: string, secret
     address: contract.address,
     chainId: async () => (await provider.getNetwork()).chainId,
     epoch: async (epoch: number): Promise<EpochOnChain | undefined> => {
-      const info = await contract.getEpochInfo(epoch);
+      const [info, createdAt] = await Promise.all([contract.getEpochInfo(epoch), contract.getEpochCreatedAt(epoch)]);
       if (info === null) return undefined;
-      const createdAt = await contract.getEpochCreatedAt(epoch);
       return { ...info, createdAt: createdAt ?? 0 };
     },
     details: async (epoch: number, node: string): Promise<NodeDetailsOnChain | undefined> => (await contract.getNodeDetailsForEpoch(epoch, node)) ?? undefined,

@@ -49,6 +49,11 @@ const COMET_PEER = /^[0-9a-f]{40}@[A-Za-z0-9.-]+:\d{1,5}$/;
 const KEYGEN_ADDRESS = /^\/(ip4|ip6|dns4|dns6)\/[^/]+\/tcp\/\d{1,5}$/;
 const DECLARED_IP = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
+/** A registered key (pubKx, pubKy) as 65 bytes of uncompressed-point hex: 04‖x‖y. */
+export function uncompressedKeyHex(pubKx: bigint, pubKy: bigint): string {
+  return `04${pubKx.toString(16).padStart(64, '0')}${pubKy.toString(16).padStart(64, '0')}`;
+}
+
 export function chainIdFor(ethChainId: bigint, contract: string, epoch: number): string {
   return `torus-${ethChainId}-${contract.slice(2, 10).toLowerCase()}-e${epoch}`;
 }
@@ -70,7 +75,7 @@ export function plannedMembers(epoch: EpochOnChain, details: ReadonlyMap<string,
     if (d.position !== index) throw new NetworkPlanError(`${who} has position ${d.position}, expected ${index}`);
     let publicKey: Uint8Array;
     try {
-      publicKey = hexToBytes(`04${d.pubKx.toString(16).padStart(64, '0')}${d.pubKy.toString(16).padStart(64, '0')}`);
+      publicKey = hexToBytes(uncompressedKeyHex(d.pubKx, d.pubKy));
       compressPublicKey(publicKey);
     } catch (cause) {
       throw new NetworkPlanError(`${who} registered a public key that is not on secp256k1`, { cause });

@@ -12,7 +12,7 @@ import { KeygenConfigSchema, type Committee } from '../../dkg/src/config.js';
 import { readJsonFile } from '../../core/json-file.js';
 import type { Logger } from '../../core/log.js';
 import { committeeOf, NetworkPlanError, plannedMembers } from './network-plan.js';
-import { readRegistrations, type NodeRegistry } from './registry.js';
+import { readRegistrations, type EpochOnChain, type NodeRegistry } from './registry.js';
 
 /** Where the epoch's next epoch stands on chain, for a hand-over. */
 export type NextEpochState =
@@ -24,8 +24,21 @@ export type NextEpochState =
   | { readonly kind: 'unusable'; readonly line: string }
   | { readonly kind: 'ready'; readonly next: number; readonly target: Committee };
 
-/** Reads `epoch`'s next epoch from the contract and, when it is full and usable, its committee. */
-export async function nextEpochState(registry: NodeRegistry, epoch: number, ethChainId: bigint): Promise<NextEpochState> {
+/** A full epoch's committee, or why it cannot take a hand-over. */
+type FullEpochPlan = { readonly target: Committee } | { readonly problem: NetworkPlanError };
+
+/**
+ * Plans of full epochs by id, for a caller that asks again and again (NextEpochWatcher). A full epoch's
+ * registrations are final on chain (its node list is complete, details cannot change), so its plan is too;
+ * its links are not, and are read every time.
+ */
+export type FullEpochPlans = Map<number, FullEpochPlan>;
+
+/**
+ * Reads `epoch`'s next epoch from the contract and, when it is full and usable, its committee (planned once
+ * per full epoch in `plans`).
+ */
+export async function nextEpochState(registry: NodeRegistry, epoch: number, ethChainId: bigint, plans: FullEpochPlans = new Map()): Promise<NextEpochState> {
   const info = await registry.epoch(epoch);
   if (info === undefined) throw new Error(`epoch ${epoch} is not in the contract ${registry.address}`);
   if (info.nextEpoch === 0) return { kind: 'none' };
@@ -41,11 +54,22 @@ export async function nextEpochState(registry: NodeRegistry, epoch: number, ethC
   if (next.prevEpoch !== epoch) {
     return { kind: 'unusable', line: `epoch ${nextId} names ${next.prevEpoch === 0 ? 'no previous epoch' : `epoch ${next.prevEpoch} as its previous epoch`}, not epoch ${epoch}: it would not take this epoch's keys` };
   }
-  const { details } = await readRegistrations(registry, next);
+  let plan = plans.get(nextId);
+  if (plan === undefined) {
+    plan = await planFullEpoch(registry, next, ethChainId);
+    plans.set(nextId, plan);
+  }
+  if ('problem' in plan) return { kind: 'unusable', line: `next epoch ${nextId} cannot take epoch ${epoch}'s keys: ${plan.problem.message}` };
+  return { kind: 'ready', next: nextId, target: plan.target };
+}
+
+/** A full epoch's committee from its registrations, or the NetworkPlanError that refuses them. */
+async function planFullEpoch(registry: NodeRegistry, epoch: EpochOnChain, ethChainId: bigint): Promise<FullEpochPlan> {
+  const { details } = await readRegistrations(registry, epoch);
   try {
-    return { kind: 'ready', next: nextId, target: committeeOf(ethChainId, registry.address, next, plannedMembers(next, details)) };
+    return { target: committeeOf(ethChainId, registry.address, epoch, plannedMembers(epoch, details)) };
   } catch (error) {
-    if (error instanceof NetworkPlanError) return { kind: 'unusable', line: `next epoch ${nextId} cannot take epoch ${epoch}'s keys: ${error.message}` };
+    if (error instanceof NetworkPlanError) return { problem: error };
     throw error;
   }
 }
@@ -98,6 +122,8 @@ export type NextEpochPoll = 'none' | 'waiting' | 'unusable' | 'unchanged' | 'han
  */
 export class NextEpochWatcher {
   readonly #options: NextEpochWatcherOptions;
+  /** Full next epochs are planned once: polls then read only the two epochs' records (links can change). */
+  readonly #plans: FullEpochPlans = new Map();
   #said = '';
   /** dkg.json changed but torus-dkg was not restarted yet (the restart failed): the next poll restarts it. */
   #restartOwed = false;
@@ -113,7 +139,7 @@ export class NextEpochWatcher {
    * so that a launcher started again keeps handing over (and torus-dkg starts with it, without a restart).
    */
   async targetAtStart(): Promise<Committee | undefined> {
-    const state = await nextEpochState(this.#options.registry, this.#options.epoch, this.#options.ethChainId);
+    const state = await nextEpochState(this.#options.registry, this.#options.epoch, this.#options.ethChainId, this.#plans);
     if (state.kind === 'none') return undefined;
     this.#sayOnce(state.kind === 'ready' ? handOverLine(this.#options.epoch, state.next) : state.line);
     return state.kind === 'ready' ? state.target : undefined;
@@ -121,7 +147,7 @@ export class NextEpochWatcher {
 
   async poll(): Promise<NextEpochPoll> {
     const { registry, epoch, ethChainId, dkgFile } = this.#options;
-    const state = await nextEpochState(registry, epoch, ethChainId);
+    const state = await nextEpochState(registry, epoch, ethChainId, this.#plans);
     if (state.kind === 'none') return 'none';
     if (state.kind !== 'ready') {
       this.#sayOnce(state.line);

@@ -30,9 +30,10 @@ export interface EpochRegistrations {
 
 /** Reads the details of every node `epoch` lists (a listed node without details is left out; planning names it). */
 export async function readRegistrations(registry: NodeRegistry, epoch: EpochOnChain): Promise<EpochRegistrations> {
+  const read = await Promise.all(epoch.nodeList.map((node) => registry.details(epoch.id, node)));
   const details = new Map<string, NodeDetailsOnChain>();
-  for (const node of epoch.nodeList) {
-    const d = await registry.details(epoch.id, node);
+  for (const [i, node] of epoch.nodeList.entries()) {
+    const d = read[i];
     if (d !== undefined) details.set(node, d);
   }
   return { epoch, details };

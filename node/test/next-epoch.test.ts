@@ -130,3 +130,26 @@ test('a broken dkg.json is named, not overwritten', async () => {
   await assert.rejects(watcher().poll(), /invalid key-generation settings in .*dkg\.json/);
   assert.equal(restarts, 0);
 });
+
+test("a full next epoch's registrations are read once; its links still at every poll", async () => {
+  const w = watcher();
+  const next = registrations(5, { id: 2, prevEpoch: 1, base: 100 });
+  registry.put(next);
+  registry.update(1, { nextEpoch: 2 });
+  const details = registry.details;
+  let detailReads = 0;
+  registry.details = async (epoch, node) => {
+    detailReads++;
+    return details(epoch, node);
+  };
+  assert.equal(await w.poll(), 'handed-over');
+  assert.equal(detailReads, 5);
+  assert.equal(await w.poll(), 'unchanged');
+  assert.equal(detailReads, 5, 'a full epoch is not read again');
+
+  registry.update(2, { prevEpoch: 0 });
+  assert.equal(await w.poll(), 'unusable', 'a changed link is seen');
+  registry.update(2, { prevEpoch: 1 });
+  assert.equal(await w.poll(), 'unchanged');
+  assert.equal(detailReads, 5);
+});

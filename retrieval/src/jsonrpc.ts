@@ -67,8 +67,8 @@ export interface DispatchOptions {
   readonly onRequest?: (method: string, outcome: string, seconds: number) => void;
 }
 
-export const UNKNOWN_METHOD = 'unknown';
-export const INVALID_REQUEST = 'invalid';
+const UNKNOWN_METHOD = 'unknown';
+const INVALID_REQUEST = 'invalid';
 
 export class JsonRpcDispatcher {
   readonly #methods: ReadonlyMap<string, AnyMethod>;

@@ -79,8 +79,10 @@ async function main(): Promise<void> {
     corsOrigins: config.cors_origins,
     health: async () => {
       // Healthy = able to serve logins: CometBFT answers and so does the key-generation process's share socket.
-      const comet = await status(config.comet_rpc).then((s) => ({ height: s.height }), (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
-      const keygen = await shares.healthy();
+      const [comet, keygen] = await Promise.all([
+        status(config.comet_rpc).then((s) => ({ height: s.height }), (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) })),
+        shares.healthy(),
+      ]);
       return { ok: !('error' in comet) && keygen, detail: { node_index: self.index, epoch: epoch.id, mode: config.mode, comet, keygen, tokens: tokens.size } };
     },
     readiness: () => evaluateReadiness(readiness),

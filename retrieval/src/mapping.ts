@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { abciQuery, broadcastTxCommit, status } from '../../core/comet/rpc.js';
 import { buildSignedTx, type TxContext } from '../../core/tx/build.js';
-import { CHUNK_SIZE, MappingItemJson } from '../../core/handoff/mapping.js';
+import { FrozenChunk, HandoffIn, HandoffOut, ResharingKeys } from '../../core/handoff/queries.js';
 import { QueryCode } from '../../abci/src/state/codes.js';
 
 const hex33 = z.string().regex(/^[0-9a-f]{66}$/);
@@ -34,39 +34,6 @@ export const KeyView = z.object({
 });
 export type KeyView = z.infer<typeof KeyView>;
 
-const count = z.number().int().nonnegative();
-const epochId = z.number().int().positive();
-
-/** A chunk of this chain's frozen mapping (`/handoff/out/chunk`). Items stay as JSON: they are signed as sent. */
-export const FrozenChunk = z.object({
-  chain_id: z.string().min(1),
-  epoch: epochId,
-  next_epoch: epochId,
-  chunk: count,
-  chunks: z.number().int().positive(),
-  end_index: count,
-  items: z.array(MappingItemJson).max(CHUNK_SIZE),
-});
-export type FrozenChunk = z.infer<typeof FrozenChunk>;
-
-/** `/handoff/out`: the freeze votes so far, or the frozen mapping's size. */
-const HandoffOut = z.discriminatedUnion('frozen', [
-  z.object({ frozen: z.literal(false), votes: z.array(z.object({ node_index: z.number().int().positive(), next_epoch: epochId })) }),
-  z.object({ frozen: z.literal(true), next_epoch: epochId, end_index: count, items: count, chunks: z.number().int().positive() }),
-]);
-
-/** `/handoff/in`: how far this chain has taken over the previous epoch. */
-export const HandoffIn = z.object({
-  previous_epoch: epochId,
-  chunks_received: count,
-  chunk_count: z.number().int().positive().nullable(),
-  end_index: count.nullable(),
-  keys_transferred: count,
-  keys_resharing: count,
-  complete: z.boolean(),
-});
-export type HandoffIn = z.infer<typeof HandoffIn>;
-
 /** A frozen chunk, or why there is none. */
 export type FrozenChunkLookup =
   | { readonly kind: 'chunk'; readonly chunk: FrozenChunk }
@@ -84,10 +51,8 @@ export interface AssignOutcome {
 
 /** Users whose keys are kept in memory; the oldest entry goes first (a few hundred bytes each). */
 const USER_CACHE_ENTRIES = 100_000;
-/** How often a reveal that found no assignment asks again (about a block interval). */
-const ASSIGNMENT_POLL_MS = 100;
-
-const ResharingPage = z.object({ keys: z.array(z.object({ key_index: z.number().int().nonnegative() }).loose()) });
+/** How often a reveal that found no assignment asks again: about half the local network's block interval (500 ms). */
+const ASSIGNMENT_POLL_MS = 250;
 
 export class MappingClient {
   readonly #userKeys = new Map<string, UserKey[]>();
@@ -155,7 +120,7 @@ export class MappingClient {
     return out.frozen ? out.next_epoch : undefined;
   }
 
-  async #handoffOut(): Promise<z.infer<typeof HandoffOut>> {
+  async #handoffOut(): Promise<HandoffOut> {
     return HandoffOut.parse(this.#ok(await abciQuery(this.rpcUrl, '/handoff/out'), 'reading the freeze'));
   }
 
@@ -173,7 +138,7 @@ export class MappingClient {
    */
   async lowestResharing(): Promise<number | null> {
     const answer = await abciQuery(this.rpcUrl, '/keys/resharing', { from: this.#resharingCursor, limit: 1 });
-    const first = ResharingPage.parse(this.#ok(answer, 'reading the keys to take over')).keys[0];
+    const first = ResharingKeys.parse(this.#ok(answer, 'reading the keys to take over')).keys[0];
     if (first === undefined) return null;
     this.#resharingCursor = first.key_index;
     return first.key_index;

@@ -105,21 +105,25 @@ export function readDescription(dir: string): TestnetDescription {
   return TestnetDescription.parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
+function saveDescription(d: TestnetDescription): void {
+  writeFileSync(path.join(d.dir, 'testnet.json'), `${JSON.stringify(d, null, 2)}\n`);
+}
+
 /**
  * What the contract owner does for a new local network: deploy NodeList, create epoch 1 (n nodes, k and t by
  * the rules), whitelist the node addresses and send each 1 ether for its registration gas, make the epoch
- * current. Returns the contract address.
+ * current. Returns the contract address and the epoch's thresholds.
  */
-export async function provisionEpoch(p: { rpcUrl: string; chainId: number; adminSecretKey: string; n: number; nodes: readonly string[]; say: (line: string) => void }): Promise<string> {
+export async function provisionEpoch(p: { rpcUrl: string; chainId: number; adminSecretKey: string; n: number; nodes: readonly string[]; say: (line: string) => void }): Promise<{ contract: string; k: number; t: number }> {
   const provider = providerFor(p.rpcUrl, p.chainId);
   const admin = walletFor(p.adminSecretKey, provider);
   const deployed = await deployNodeList(admin);
   p.say(`contract: NodeList deployed at ${deployed.address}`);
   const contract = new NodeListContract(deployed.address, admin);
-  await addEpoch(contract, admin, { epoch: FIRST_EPOCH, n: p.n, nodes: p.nodes, say: p.say });
+  const { k, t } = await addEpoch(contract, admin, { epoch: FIRST_EPOCH, n: p.n, nodes: p.nodes, say: p.say });
   await contract.setCurrentEpoch(FIRST_EPOCH);
   p.say(`epoch ${FIRST_EPOCH} is current`);
-  return deployed.address;
+  return { contract: deployed.address, k, t };
 }
 
 /** Creates an epoch (k and t by the rules; linked after `prevEpoch` when given), whitelists and funds its node keys. */
@@ -234,7 +238,7 @@ export class ContractTestnet {
     say(`chain: anvil at ${anvil.rpcUrl} (chain id ${anvil.chainId}${resuming ? ', state restored' : ''})`);
     const issuerUrl = `http://127.0.0.1:${basePort + 10 * n + 1}`;
     const description = previous ?? await ContractTestnet.#create(dir, n, options.keys, basePort, anvil, issuerUrl, say);
-    writeFileSync(path.join(dir, 'testnet.json'), `${JSON.stringify(description, null, 2)}\n`);
+    saveDescription(description);
 
     const devIssuer = new ManagedProcess('torus-dev-issuer', process.execPath, [
       path.join(REPO_ROOT, 'dist/retrieval/src/verifiers/dev-issuer-main.js'), '--listen', issuerUrl.replace('http://', ''),
@@ -253,14 +257,14 @@ export class ContractTestnet {
       const signer = new NodeSigner(loadOrCreateNodeKey(path.join(dir, `node${i}`, 'node-key.json')).secretKey);
       nodes.push(localNode(`node${i}`, dir, signer, ports(i)));
     }
-    const contract = await provisionEpoch({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, adminSecretKey: anvil.accounts[0]?.secretKey as string, n, nodes: nodes.map((x) => x.address), say });
+    const { contract, k, t } = await provisionEpoch({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, adminSecretKey: anvil.accounts[0]?.secretKey as string, n, nodes: nodes.map((x) => x.address), say });
     for (const [i, node] of nodes.entries()) {
       writeFileSync(node.config, `${JSON.stringify(nodeConfig({
         ethRpc: anvil.rpcUrl, contract, dataDir: node.name, publicHost: '127.0.0.1', issuerUrl, keys, ports: ports(i + 1),
       }), null, 2)}\n`);
     }
     return {
-      dir, chain_rpc: anvil.rpcUrl, eth_chain_id: anvil.chainId, contract, epoch: FIRST_EPOCH, n, k: Math.floor(n / 2) + 1, t: maxFaults(n), key_buffer_target: keys, base_port: basePort,
+      dir, chain_rpc: anvil.rpcUrl, eth_chain_id: anvil.chainId, contract, epoch: FIRST_EPOCH, n, k, t, key_buffer_target: keys, base_port: basePort,
       dev_issuer: issuerUrl, verifier: DEV_VERIFIER, client_network: path.join(dir, 'client.json'), nodes, retired: [],
     };
   }
@@ -298,7 +302,7 @@ export class ContractTestnet {
     }
     d = { ...d, nodes: await withIndexes(contract, d.epoch, d.nodes) };
     this.#description = d;
-    writeFileSync(path.join(d.dir, 'testnet.json'), `${JSON.stringify(d, null, 2)}\n`);
+    saveDescription(d);
     for (;;) {
       const heights = await Promise.all(d.nodes.map((node) => status(node.cometbft_rpc).then((s) => s.height, () => -1)));
       if (heights.every((h) => h >= 1)) {
@@ -385,8 +389,6 @@ async function writeClientNetwork(d: TestnetDescription): Promise<void> {
   const client = await clientNetworkFromContract(contract, providerFor(d.chain_rpc, d.eth_chain_id), d.epoch);
   writeFileSync(d.client_network, `${JSON.stringify({ ...client, dev_issuer: d.dev_issuer }, null, 2)}\n`);
 }
-
-const saveDescription = (d: TestnetDescription) => writeFileSync(path.join(d.dir, 'testnet.json'), `${JSON.stringify(d, null, 2)}\n`);
 
 /**
  * The owner's part of a rotation: epoch e+1 with `nodes` new node keys, created after epoch e, its nodes

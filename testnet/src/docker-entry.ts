@@ -16,11 +16,10 @@ import { loadOrCreateNodeKey } from '../../core/node-key.js';
 import { devAccounts } from '../../contracts/src/anvil.js';
 import { providerFor } from '../../contracts/src/node-list.js';
 import { main as torus } from '../../client/src/cli.js';
+import { DEFAULT_PORTS } from '../../node/src/config.js';
 import { nodeConfig, provisionEpoch } from './contract-testnet.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** In-container ports; the compose file publishes them on the host. */
-const PORTS = { cometbft_p2p: 26656, cometbft_rpc: 26657, abci: 26658, keygen: 7100, jsonrpc: 7000 };
 
 async function waitForChain(url: string): Promise<number> {
   for (;;) {
@@ -52,7 +51,7 @@ async function main(): Promise<number> {
     const chainId = await waitForChain(chain);
     const n = Number(values.nodes);
     const nodes = Array.from({ length: n }, (_, i) => new NodeSigner(loadOrCreateNodeKey(path.join(values.shared, `node${i + 1}-key.json`)).secretKey).checksumAddress);
-    const contract = await provisionEpoch({ rpcUrl: chain, chainId, adminSecretKey: devAccounts(1)[0]?.secretKey as string, n, nodes, say: (line) => console.log(line) });
+    const { contract } = await provisionEpoch({ rpcUrl: chain, chainId, adminSecretKey: devAccounts(1)[0]?.secretKey as string, n, nodes, say: (line) => console.log(line) });
     writeFileSync(setupFile, `${JSON.stringify({ contract, chain_id: chainId, nodes })}\n`);
     return 0;
   }
@@ -60,9 +59,10 @@ async function main(): Promise<number> {
     while (!existsSync(setupFile)) await sleep(500);
     const { contract } = JSON.parse(readFileSync(setupFile, 'utf8')) as { contract: string };
     const config = path.join(values.data, 'node.json');
+    // In-container ports are the node defaults; the compose file publishes them on the host.
     writeFileSync(config, `${JSON.stringify(nodeConfig({
       ethRpc: values.chain as string, contract, dataDir: values.data, publicHost: values['public-host'] as string, listenHost: '0.0.0.0',
-      nodeKeyFile: path.join(values.shared, `node${values.index as string}-key.json`), issuerUrl: values.issuer as string, keys: Number(values.keys), ports: PORTS,
+      nodeKeyFile: path.join(values.shared, `node${values.index as string}-key.json`), issuerUrl: values.issuer as string, keys: Number(values.keys), ports: DEFAULT_PORTS,
     }), null, 2)}\n`);
     return torus(['node', 'start', '--config', config]);
   }

@@ -26,7 +26,7 @@ export interface TransferContext {
 }
 
 /** The shape of a chunk: what an honest frozen epoch's chunk always satisfies. */
-export function checkChunkShape(ctx: TransferContext, body: MappingTransferBody): RuleFailure | undefined {
+function checkChunkShape(ctx: TransferContext, body: MappingTransferBody): RuleFailure | undefined {
   const { chunkIndex, chunkCount, endIndex, items } = body;
   if (endIndex > BigInt(Number.MAX_SAFE_INTEGER)) return fail(TxCode.INVALID_MAPPING_CHUNK, `end_index ${endIndex} is too large`);
   const maxChunks = mappingChunkCount(Number(endIndex));
@@ -57,7 +57,7 @@ export function checkChunkShape(ctx: TransferContext, body: MappingTransferBody)
 }
 
 /** At least k_previous attestations, all by distinct members of the previous epoch, all valid for this chunk. */
-export function checkChunkAttestations(ctx: TransferContext, body: MappingTransferBody): RuleFailure | undefined {
+function checkChunkAttestations(ctx: TransferContext, body: MappingTransferBody): RuleFailure | undefined {
   const attesters = new Set<number>();
   for (const { nodeIndex } of body.attestations) {
     if (!ctx.sourceMembers.has(nodeIndex)) return fail(TxCode.INVALID_ATTESTATION, `attestation by node ${nodeIndex}, not a member of epoch ${ctx.source.epoch}`);

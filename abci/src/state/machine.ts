@@ -27,7 +27,7 @@ import { TxCode, type TxCodeValue } from './codes.js';
 import { parseGenesisAppState } from './genesis.js';
 import { MinHeap } from './min-heap.js';
 import {
-  AWAITING_RESHARE, KEY_PREFIX, KEYS, type ChainRecord, type CountersRecord, type EpochRecord, type HandoffInRecord,
+  KEY_PREFIX, KEYS, type ChainRecord, type CountersRecord, type EpochRecord, type HandoffInRecord,
   type HandoffOutRecord, type HandoffVotesRecord, type KeyRecord, type ParamsRecord, type PreviousEpochRecord,
   type PubkeyRecord, type SeenRecord, type StateRecord, type UserRecord,
 } from './records.js';
@@ -110,8 +110,6 @@ export class MappingStateMachine {
   /** The epoch this chain takes over from, with its members' keys; undefined on a chain without hand-off in. */
   readonly #previous: { readonly record: PreviousEpochRecord; readonly memberKeys: Map<number, Uint8Array> } | undefined;
   readonly #ready = new MinHeap();
-  /** Transferred keys not reshared yet (status in AWAITING_RESHARE). */
-  readonly #awaitingReshare = new Set<number>();
   readonly #expiry = new Map<number, string[]>();
   readonly #verifiedMemo = new Map<string, VerifiedTx | ExecResult>();
   readonly #ruleMemo = new Map<string, RuleFailure | Decision | { publicKey: Uint8Array } | { verified: true }>();
@@ -167,7 +165,6 @@ export class MappingStateMachine {
     const machine = new MappingStateMachine(table, height, appHash);
     for (const [key, record] of table.entries()) {
       if (key.startsWith(KEY_PREFIX.key) && (record as KeyRecord).status === 'ready') machine.#ready.push((record as KeyRecord).index);
-      if (key.startsWith(KEY_PREFIX.key) && AWAITING_RESHARE.has((record as KeyRecord).status)) machine.#awaitingReshare.add((record as KeyRecord).index);
       if (key.startsWith(KEY_PREFIX.seen)) machine.#trackExpiry(key, (record as SeenRecord).expires_at_height);
     }
     return machine;
@@ -426,6 +423,9 @@ export class MappingStateMachine {
       apply: () => {
         const { source_commitments: _old, ...rest } = record;
         this.#table.put(KEYS.key(record.index), { ...rest, status: 'assigned', share_publics: sharePublics });
+        // The only way out of the awaiting statuses: the hand-off's count of keys to reshare goes down.
+        const handoff = this.#handoffIn() as HandoffInRecord;
+        this.#table.put(KEYS.handoffIn, { ...handoff, keys_resharing: handoff.keys_resharing - 1 } satisfies HandoffInRecord);
         return ok('key handed over', { key_index: record.index, public_key: record.public_key, address: record.address }, [
           { type: 'torus.key_handed_over', attributes: [{ key: 'key_index', value: String(record.index), index: true }] },
         ]);
@@ -596,14 +596,13 @@ export class MappingStateMachine {
       } satisfies KeyRecord);
       this.#table.put(KEYS.user(item.verifier, item.verifierId), { ...assignee, key_indexes: [index] } satisfies UserRecord);
       this.#table.put(KEYS.pubkey(item.publicKey), { key_index: index } satisfies PubkeyRecord);
-      this.#awaitingReshare.add(index);
     }
     const endIndex = Number(body.endIndex);
     const keys = body.items.length;
     this.#table.put(KEYS.handoffInChunk(body.chunkIndex), { keys });
     const updated: HandoffInRecord = {
       ...handoff, chunk_count: body.chunkCount, end_index: endIndex, chunks_received: handoff.chunks_received + 1,
-      keys_transferred: handoff.keys_transferred + keys, keys_resharing: this.#awaitingReshare.size,
+      keys_transferred: handoff.keys_transferred + keys, keys_resharing: handoff.keys_resharing + keys,
     };
     this.#table.put(KEYS.handoffIn, updated);
     this.#setCounters({ ...this.#counters, next_index: Math.max(this.#counters.next_index, endIndex), assigned: this.#counters.assigned + keys });
@@ -616,22 +615,14 @@ export class MappingStateMachine {
   }
 
   /**
-   * End of every block on a receiving chain: forgets the transferred keys whose records left the awaiting
-   * statuses in this block (whatever transaction moved them), and completes the hand-off once every chunk
-   * is in and no key awaits resharing. From then on the chain schedules and assigns keys as usual.
+   * End of every block on a receiving chain: completes the hand-off once every chunk is in and no key
+   * awaits resharing. From then on the chain schedules and assigns keys as usual.
    */
   #settleHandoffIn(): void {
     const handoff = this.#handoffIn();
     if (handoff === undefined || handoff.complete) return;
-    for (const key of this.#table.writtenKeys()) {
-      if (!key.startsWith(KEY_PREFIX.key)) continue;
-      const record = this.#table.get<KeyRecord>(key);
-      if (record !== undefined && !AWAITING_RESHARE.has(record.status)) this.#awaitingReshare.delete(record.index);
-    }
-    const keysResharing = this.#awaitingReshare.size;
-    const complete = handoff.chunk_count !== null && handoff.chunks_received === handoff.chunk_count && keysResharing === 0;
-    if (keysResharing !== handoff.keys_resharing || complete) {
-      this.#table.put(KEYS.handoffIn, { ...handoff, keys_resharing: keysResharing, complete } satisfies HandoffInRecord);
+    if (handoff.chunk_count !== null && handoff.chunks_received === handoff.chunk_count && handoff.keys_resharing === 0) {
+      this.#table.put(KEYS.handoffIn, { ...handoff, complete: true } satisfies HandoffInRecord);
     }
   }
 

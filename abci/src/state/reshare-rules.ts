@@ -26,7 +26,7 @@ export interface SourceContext {
   readonly memberKeys: ReadonlyMap<number, Uint8Array>;
 }
 
-export function reshareSessionOf(target: EpochContext, source: SourceContext): ReshareSession {
+function reshareSessionOf(target: EpochContext, source: SourceContext): ReshareSession {
   const binding = (chainId: string, e: Pick<EpochRecord, 'id' | 'n' | 'k' | 't'>) => ({ chainId, epoch: BigInt(e.id), n: e.n, k: e.k, t: e.t });
   return { source: binding(source.chainId, source.epoch), target: binding(target.chainId, target.epoch) };
 }

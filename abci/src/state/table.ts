@@ -45,11 +45,6 @@ export class StateTable {
     return this.#values.entries();
   }
 
-  /** The keys written or deleted since the last drain, in no particular order. */
-  writtenKeys(): IterableIterator<string> {
-    return this.#dirty.keys();
-  }
-
   /** Returns the writes since the last drain, sorted by key, and starts a new change set. */
   drainWrites(): Write[] {
     const writes: Write[] = [];

@@ -22,27 +22,24 @@ async function answerOf<T>(response: Response, schema: z.ZodType<T>, what: strin
   return parsed.data;
 }
 
-export async function getJson<T>(path: string, schema: z.ZodType<T>, timeoutMs = 5000): Promise<T> {
+/** One call to the dashboard server; a GET is never answered from the browser's cache, a POST sends `body` as JSON. */
+async function call<T>(method: 'GET' | 'POST', path: string, body: unknown, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(path, { cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
+    const init: RequestInit = method === 'GET'
+      ? { cache: 'no-store' }
+      : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    response = await fetch(path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (cause) {
-    throw new ApiCallError(`GET ${path}: the dashboard server does not answer`, { cause });
+    throw new ApiCallError(`${method} ${path}: the dashboard server does not answer`, { cause });
   }
-  return answerOf(response, schema, `GET ${path}`);
+  return answerOf(response, schema, `${method} ${path}`);
 }
 
-export async function postJson<T>(path: string, body: unknown, schema: z.ZodType<T>, timeoutMs = 10_000): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (cause) {
-    throw new ApiCallError(`POST ${path}: the dashboard server does not answer`, { cause });
-  }
-  return answerOf(response, schema, `POST ${path}`);
+export function getJson<T>(path: string, schema: z.ZodType<T>, timeoutMs = 5000): Promise<T> {
+  return call('GET', path, undefined, schema, timeoutMs);
+}
+
+export function postJson<T>(path: string, body: unknown, schema: z.ZodType<T>, timeoutMs = 10_000): Promise<T> {
+  return call('POST', path, body, schema, timeoutMs);
 }

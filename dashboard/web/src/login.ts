@@ -8,7 +8,7 @@
 import { bytesToHex } from '../../../core/encoding/bytes.js';
 import { parseNetwork } from '../../../client/src/network.js';
 import { fetchTransport } from '../../../client/src/rpc-fetch.js';
-import { LoginError, TorusClient, type LoginResult } from '../../../client/src/sdk.js';
+import { TorusClient, type LoginResult } from '../../../client/src/sdk.js';
 import { ClientNetworkAnswer, DevTokenAnswer } from '../../src/api.js';
 import { getJson, postJson } from './api-client.js';
 import { byId, el } from './dom.js';
@@ -113,7 +113,7 @@ export function setUpLoginDemo(): void {
       },
       (err: unknown) => {
         const running = steps.querySelector('li[data-state="running"]');
-        const failure = err instanceof LoginError ? err.message : err instanceof Error ? err.message : String(err);
+        const failure = err instanceof Error ? err.message : String(err);
         if (running instanceof HTMLLIElement) {
           running.dataset['state'] = 'failed';
           running.append(el('pre', { class: 'error' }, failure));

@@ -73,9 +73,7 @@ export function renderStatus(status: StatusAnswer, now: number): void {
   const tbody = byId('nodes', HTMLTableElement).tBodies[0] as HTMLTableSectionElement;
   tbody.replaceChildren(...status.nodes.map((node) => nodeRow(node, now)));
 
-  const banner = byId('banner', HTMLDivElement);
-  banner.hidden = status.network.problem === null;
-  banner.textContent = status.network.problem ?? '';
+  showBanner(status.network.problem);
 }
 
 export function renderAssignments(answer: AssignmentsAnswer, now: number): void {

@@ -130,7 +130,7 @@ export interface SourceEpoch extends EpochBinding {
 }
 
 /** How a source-epoch dealer appears as a sender (`from`) in rejections and held messages: negative. */
-export const sourceSender = (dealer: number): number => -dealer;
+const sourceSender = (dealer: number): number => -dealer;
 
 /** Accepted decision: the decided dealers, or the decided proposal itself (then its matrices are used too). */
 export type Decision = readonly number[] | Pick<KeygenProposeBody | ReshareProposeBody, 'keyIndex' | 'dealings'>;
